@@ -1,0 +1,132 @@
+/**
+ * Network events: what decode and the flow table produce and detectors consume.
+ * Field names are the public JSON names (see README "Event log"), so an event
+ * serialises as it is.
+ */
+
+export type Transport = 'tcp' | 'udp' | 'icmp' | 'icmpv6';
+
+/** Packet time: the capture's own timestamp, kept at full precision. */
+export interface PacketTime {
+  /** seconds since the epoch as a double: what detectors compute with */
+  ts: number;
+  /** exact whole seconds and nanoseconds, for output at full precision */
+  tsSec: number;
+  tsNsec: number;
+  /** 6 for microsecond captures, 9 for nanosecond ones */
+  tsDigits: 6 | 9;
+}
+
+export interface EventBase extends PacketTime {
+  type: string;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  proto: Transport;
+  /** bytes: the packet's wire length for packet events; payload bytes for messages; total for conn */
+  size: number;
+}
+
+export interface TcpSynEvent extends EventBase { type: 'tcp_syn'; proto: 'tcp'; }
+
+/** Zeek-style connection states (see src/flows/conn-state.ts). */
+export type ConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
+
+/** A TCP attempt's first outcome: handshake completed, refused by RST, or no answer before timeout. */
+export interface ConnOutcomeEvent extends EventBase {
+  type: 'conn_established' | 'conn_rejected' | 'conn_unanswered';
+}
+
+/** Summary of a finished (or timed-out / evicted) flow, in the spirit of Zeek's conn.log. */
+export interface ConnEvent extends EventBase {
+  type: 'conn';
+  duration: number;
+  orig_bytes: number;
+  resp_bytes: number;
+  orig_pkts: number;
+  resp_pkts: number;
+  conn_state: ConnState;
+  /** Zeek-like history letters: S h A D a d F f R r (orig upper case) */
+  history: string;
+  /** why the summary was written: 'closed' | 'timeout' | 'evicted' | 'end' */
+  reason: 'closed' | 'timeout' | 'evicted' | 'end';
+}
+
+export interface IcmpEvent extends EventBase {
+  type: 'icmp';
+  proto: 'icmp' | 'icmpv6';
+  icmp_type: number;
+  icmp_code: number;
+  /** For errors (unreachable, time exceeded): the quoted packet's tuple. */
+  quoted?: { proto: Transport; src: string; sport: number; dst: string; dport: number };
+}
+
+export interface DnsAnswer { name: string; type: string; ttl: number; data: string | null }
+
+export interface DnsEvent extends EventBase {
+  type: 'dns';
+  proto: 'tcp' | 'udp';
+  id: number;
+  is_response: boolean;
+  opcode: number;
+  qname: string;
+  qtype: string;
+  rcode: string;
+  qdcount: number;
+  ancount: number;
+  answers: DnsAnswer[];
+  truncated: boolean;
+}
+
+export interface HttpRequestEvent extends EventBase {
+  type: 'http_request';
+  proto: 'tcp';
+  method: string;
+  host: string | null;
+  uri: string;
+  version: string;
+  user_agent: string | null;
+}
+
+export interface HttpResponseEvent extends EventBase {
+  type: 'http_response';
+  proto: 'tcp';
+  status: number;
+  version: string;
+  reason_phrase: string;
+  /** Content-Length when present */
+  length: number | null;
+}
+
+export interface SshBannerEvent extends EventBase {
+  type: 'ssh_banner';
+  proto: 'tcp';
+  banner: string;
+  /** which side sent it */
+  role: 'client' | 'server';
+}
+
+/** One inferred authentication attempt (from encrypted packet sizes, as Zeek does). */
+export interface SshAuthEvent extends EventBase {
+  type: 'ssh_auth';
+  proto: 'tcp';
+  auth: 'success' | 'failure' | 'unknown';
+  /** attempts seen so far on this connection */
+  attempt: number;
+  client_banner: string | null;
+  server_banner: string | null;
+}
+
+export type NetEvent =
+  | TcpSynEvent
+  | ConnOutcomeEvent
+  | ConnEvent
+  | IcmpEvent
+  | DnsEvent
+  | HttpRequestEvent
+  | HttpResponseEvent
+  | SshBannerEvent
+  | SshAuthEvent;
+
+export type EventType = NetEvent['type'];
