@@ -16,8 +16,10 @@ export interface PacketSink {
    * @param off      offset of the first captured byte in buf
    * @param caplen   bytes captured (may be less than wirelen: snap length)
    * @param wirelen  bytes on the wire
+   * @param digits   timestamp precision of this packet's source (6 = µs, 9 = ns); a live
+   *                 capture may omit it and let the sink use the capture's precision
    */
-  packet(linktype: number, tsSec: number, tsNsec: number, buf: Buffer, off: number, caplen: number, wirelen: number): void;
+  packet(linktype: number, tsSec: number, tsNsec: number, buf: Buffer, off: number, caplen: number, wirelen: number, digits?: TsDigits): void;
 }
 
 /** Timestamp precision of a source, in decimal digits after the second (6 = µs, 9 = ns). */
