@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * tapwatch command line. User errors (bad flag, missing or unreadable file,
+ * not a capture, bad config) print one line and exit 2 — never a stack trace.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { readFileSync } from 'node:fs';
+import { analyze, UsageError } from './analyze.js';
+import { defaultConfig, mergeConfig, loadConfigFile, parseSet, ConfigError, type Config } from '../config.js';
+import { InputError } from '../capture/reader.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function fail(msg: string): never {
+  process.stderr.write(`tapwatch: ${msg}\n`);
+  process.exit(2);
+}
+
+/** Detector thresholds that have their own flag (the rest: --set key.path=value or the config file). */
+const THRESHOLD_FLAGS = {
+  'size-ratio': { path: 'detectors.size_anomaly.ratio', describe: 'size_anomaly: flag a connection above this multiple of the window mean' },
+  'size-k': { path: 'detectors.size_anomaly.k', describe: 'size_anomaly: flag above mean + k standard deviations' },
+  'size-min-samples': { path: 'detectors.size_anomaly.minSamples', describe: 'size_anomaly: connections in the window before it judges' },
+  'size-min-bytes': { path: 'detectors.size_anomaly.minBytes', describe: 'size_anomaly: never flag a connection smaller than this' },
+  'size-window': { path: 'detectors.size_anomaly.window', describe: 'size_anomaly: window length, seconds of packet time' },
+  'freq-threshold': { path: 'detectors.type_frequency.threshold', describe: 'type_frequency: share of the window (0..1) one event type may reach' },
+  'freq-min-events': { path: 'detectors.type_frequency.minEvents', describe: 'type_frequency: events in the window before it judges' },
+  'freq-window': { path: 'detectors.type_frequency.window', describe: 'type_frequency: window length, seconds' },
+  'rate-max-per-second': { path: 'detectors.event_rate.maxPerSecond', describe: 'event_rate: events per second one source may produce' },
+} as const;
+
+function buildConfig(argv: Record<string, unknown>): Config {
+  const cfg = defaultConfig();
+  if (typeof argv.config === 'string') mergeConfig(cfg, loadConfigFile(argv.config), '');
+  for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) {
+    const v = argv[flag];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`--${flag}: expected a number`);
+    mergeConfig(cfg, parseSet(`${spec.path}=${v}`));
+  }
+  const sets = argv.set;
+  for (const s of Array.isArray(sets) ? sets : sets === undefined ? [] : [sets]) mergeConfig(cfg, parseSet(String(s)));
+  return cfg;
+}
+
+async function main(): Promise<void> {
+  const cli = yargs(hideBin(process.argv))
+    .scriptName('tapwatch')
+    .version(VERSION)
+    .strict()
+    .command(
+      'analyze <files..>',
+      'analyze capture files (pcap or pcapng; "-" reads stdin) and report alerts',
+      (y) => {
+        let b = y
+          .positional('files', { type: 'string', array: true, describe: 'capture files, or - for stdin' })
+          .option('output', { alias: 'o', type: 'string', default: '-', describe: 'alert output file (- for stdout)' })
+          .option('format', { alias: 'f', choices: ['json', 'text'] as const, default: 'json' as const, describe: 'alert output format' })
+          .option('events', { alias: 'e', type: 'string', describe: 'write every decoded event as one JSON line to this file' })
+          .option('config', { alias: 'c', type: 'string', describe: 'configuration file (JSON)' })
+          .option('set', { type: 'string', array: true, describe: 'override a configuration key: --set detectors.event_rate.maxPerSecond=1000' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr (json format)' });
+        for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) b = b.option(flag, { type: 'number', describe: spec.describe, group: 'Detector thresholds:' });
+        return b;
+      },
+      async (argv) => {
+        const config = buildConfig(argv as Record<string, unknown>);
+        const code = await analyze({
+          files: (argv.files ?? []).map(String), output: argv.output, format: argv.format,
+          ...(argv.events ? { events: argv.events } : {}), config, quiet: argv.quiet, version: VERSION,
+        });
+        process.exitCode = code;
+      },
+    )
+    .demandCommand(1, 'name a command: analyze')
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      fail(`${msg} (see tapwatch --help)`);
+    });
+  await cli.parseAsync();
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof UsageError || e instanceof InputError || e instanceof ConfigError) fail(e.message);
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string' && err.syscall) fail(`${err.path ?? ''}${err.path ? ': ' : ''}${err.message}`);
+  // A bug, not a user error: say so plainly, keep the trace for the report.
+  process.stderr.write(`tapwatch: internal error: ${err?.stack ?? String(e)}\n`);
+  process.exit(70);
+});

@@ -1,0 +1,28 @@
+/** The end-of-run summary: packets read, events by type, alerts by kind, decode problems. */
+import type { PipelineStats } from '../pipeline.js';
+
+export interface FileResult { path: string; packets: number; warning?: string; error?: string }
+
+function table(title: string, rec: Record<string, number>): string[] {
+  const keys = Object.keys(rec).sort((a, b) => rec[b]! - rec[a]! || a.localeCompare(b));
+  if (keys.length === 0) return [`${title}: none`];
+  const w = Math.max(...keys.map((k) => k.length));
+  return [`${title}:`, ...keys.map((k) => `  ${k.padEnd(w)}  ${rec[k]}`)];
+}
+
+export function formatSummary(st: PipelineStats, files: FileResult[], seconds: number): string {
+  const span = st.lastTs > st.firstTs ? st.lastTs - st.firstTs : 0;
+  const lines = [
+    '--- tapwatch summary ---',
+    ...files.map((f) => `file ${f.path}: ${f.packets} packets${f.warning ? ` (warning: ${f.warning})` : ''}${f.error ? ` (error: ${f.error})` : ''}`),
+    `packets: ${st.packets}  bytes: ${st.bytes}  ip: ${st.ipPackets}  non-ip: ${st.nonIp}  later fragments: ${st.fragments}`,
+    `packet time span: ${span.toFixed(3)} s  analysis took ${seconds.toFixed(2)} s (${seconds > 0 ? Math.round(st.packets / seconds) : 0} packets/s)`,
+    `flows: ${st.flows.created} created, ${st.flows.evicted} evicted by the table cap`,
+    ...table('events by type', st.events),
+    ...table('alerts by kind', st.alerts),
+    ...table('decode errors', st.decodeErrors),
+  ];
+  if (Object.keys(st.linktypes).length) lines.push(...table('packets with unsupported link types', st.linktypes));
+  if (st.outOfOrder) lines.push(`out-of-order packets (more than 1 s back in time): ${st.outOfOrder}`);
+  return lines.join('\n');
+}

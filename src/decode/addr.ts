@@ -1,0 +1,42 @@
+/** Address formatting, done only when an address becomes part of an event or flow. */
+
+export function ipv4ToString(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+/** RFC 5952 text form of an IPv6 address given as four 32-bit words. */
+export function ipv6ToString(w0: number, w1: number, w2: number, w3: number): string {
+  const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
+  // IPv4-mapped ::ffff:a.b.c.d
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return `::ffff:${ipv4ToString(w3 >>> 0)}`;
+  let bestStart = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (x: number): string => x.toString(16);
+  if (bestStart < 0) return g.map(hex).join(':');
+  const left = g.slice(0, bestStart).map(hex).join(':');
+  const right = g.slice(bestStart + bestLen).map(hex).join(':');
+  return `${left}::${right}`;
+}
+
+export function addrToString(ver: number, w0: number, w1: number, w2: number, w3: number): string {
+  return ver === 6 ? ipv6ToString(w0, w1, w2, w3) : ipv4ToString(w0);
+}
+
+/** Parses dotted IPv4 to a uint32, or -1. */
+export function parseIpv4(s: string): number {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return -1;
+  let v = 0;
+  for (let i = 1; i <= 4; i++) {
+    const o = Number(m[i]);
+    if (o > 255) return -1;
+    v = v * 256 + o;
+  }
+  return v;
+}

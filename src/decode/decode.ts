@@ -1,0 +1,95 @@
+/**
+ * Packet decode entry point: link layer → IP (with IP-in-IP tunnels) →
+ * transport, all by offset into the capture buffer.
+ */
+import { LINKTYPE } from '../capture/types.js';
+import { decodeEthernet, ETH_IPV4, ETH_IPV6 } from './ethernet.js';
+import { decodeSll, decodeSll2 } from './sll.js';
+import { decodeNullFamily } from './null.js';
+import { decodeIpv4 } from './ipv4.js';
+import { decodeIpv6 } from './ipv6.js';
+import { decodeTcp } from './tcp.js';
+import { decodeUdp } from './udp.js';
+import { decodeIcmp } from './icmp.js';
+import { DecodeIssue, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type Packet } from './packet.js';
+
+const IPPROTO_IPIP = 4;
+const IPPROTO_IPV6 = 41;
+const MAX_TUNNEL_DEPTH = 4;
+
+/**
+ * Decodes `pkt.buf[off .. off+caplen)` of the given link type into `pkt`.
+ * Returns DecodeIssue.None when the IP layer was reached (transport issues are
+ * returned too, with the IP fields valid).
+ */
+export function decodePacket(pkt: Packet, linktype: number, buf: Buffer, off: number, caplen: number): DecodeIssue {
+  pkt.reset();
+  pkt.buf = buf;
+  const end = off + caplen;
+  pkt.end = end;
+  let ipVer = 0;
+  let p = off;
+  switch (linktype) {
+    case LINKTYPE.ETHERNET: {
+      const r = decodeEthernet(pkt, buf, off, end);
+      if (r < 0) return DecodeIssue.TruncatedLink;
+      const type = Math.floor(r / 4294967296);
+      p = r - type * 4294967296;
+      ipVer = type === ETH_IPV4 ? 4 : type === ETH_IPV6 ? 6 : 0;
+      break;
+    }
+    case LINKTYPE.LINUX_SLL:
+    case LINKTYPE.LINUX_SLL2: {
+      const r = linktype === LINKTYPE.LINUX_SLL ? decodeSll(buf, off, end) : decodeSll2(buf, off, end);
+      if (r < 0) return DecodeIssue.TruncatedLink;
+      const type = Math.floor(r / 4294967296);
+      p = r - type * 4294967296;
+      ipVer = type === ETH_IPV4 ? 4 : type === ETH_IPV6 ? 6 : 0;
+      break;
+    }
+    case LINKTYPE.NULL:
+    case LINKTYPE.LOOP: {
+      const v = decodeNullFamily(buf, off, end, linktype === LINKTYPE.LOOP);
+      if (v < 0) return DecodeIssue.TruncatedLink;
+      ipVer = v;
+      p = off + 4;
+      break;
+    }
+    case LINKTYPE.RAW:
+    case 12: // LINKTYPE_RAW's old DLT number on some BSDs
+    case 14:
+      if (caplen < 1) return DecodeIssue.TruncatedLink;
+      ipVer = buf[off]! >> 4;
+      break;
+    case LINKTYPE.IPV4: ipVer = 4; break;
+    case LINKTYPE.IPV6: ipVer = 6; break;
+    default:
+      return DecodeIssue.UnknownLinktype;
+  }
+  if (ipVer !== 4 && ipVer !== 6) return DecodeIssue.NotIp;
+  return decodeIp(pkt, buf, p, ipVer, 0);
+}
+
+function decodeIp(pkt: Packet, buf: Buffer, p: number, ipVer: number, depth: number): DecodeIssue {
+  const issue = ipVer === 4 ? decodeIpv4(pkt, buf, p, pkt.end) : decodeIpv6(pkt, buf, p, pkt.end);
+  if (issue !== DecodeIssue.None) return issue;
+  if (pkt.laterFragment) return DecodeIssue.None;
+  const l4 = pkt.l4Off;
+  const end = pkt.end;
+  switch (pkt.proto) {
+    case IPPROTO_TCP: return decodeTcp(pkt, buf, l4, end);
+    case IPPROTO_UDP: return decodeUdp(pkt, buf, l4, end);
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6: return decodeIcmp(pkt, buf, l4, end);
+    case IPPROTO_IPIP:
+    case IPPROTO_IPV6:
+      // Tunnels: the innermost header names the endpoints (as tshark reports them).
+      if (depth < MAX_TUNNEL_DEPTH && end - l4 >= 1) {
+        const v = buf[l4]! >> 4;
+        if (v === 4 || v === 6) return decodeIp(pkt, buf, l4, v, depth + 1);
+      }
+      return DecodeIssue.None;
+    default:
+      return DecodeIssue.None;
+  }
+}

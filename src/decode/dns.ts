@@ -1,0 +1,222 @@
+/**
+ * DNS message parser (RFC 1035 and successors), for UDP payloads and for
+ * messages taken out of a TCP stream (the 2-byte length already removed).
+ *
+ * Names follow compression pointers with two guards: a pointer must point
+ * strictly backwards of the label that holds it (so it cannot loop), and a
+ * name is capped at 255 bytes and 128 labels. Every label byte goes through
+ * safeText, so a name can never carry a control character into a log.
+ */
+import { safeText } from './text.js';
+import { ipv4ToString, ipv6ToString } from './addr.js';
+import type { DnsAnswer } from '../events/types.js';
+
+export const QTYPE_NAMES: Record<number, string> = {
+  1: 'A', 2: 'NS', 3: 'MD', 4: 'MF', 5: 'CNAME', 6: 'SOA', 7: 'MB', 8: 'MG', 9: 'MR', 10: 'NULL', 11: 'WKS',
+  12: 'PTR', 13: 'HINFO', 14: 'MINFO', 15: 'MX', 16: 'TXT', 17: 'RP', 18: 'AFSDB', 24: 'SIG', 25: 'KEY',
+  28: 'AAAA', 29: 'LOC', 33: 'SRV', 35: 'NAPTR', 36: 'KX', 37: 'CERT', 39: 'DNAME', 41: 'OPT', 42: 'APL',
+  43: 'DS', 44: 'SSHFP', 45: 'IPSECKEY', 46: 'RRSIG', 47: 'NSEC', 48: 'DNSKEY', 49: 'DHCID', 50: 'NSEC3',
+  51: 'NSEC3PARAM', 52: 'TLSA', 53: 'SMIMEA', 55: 'HIP', 59: 'CDS', 60: 'CDNSKEY', 61: 'OPENPGPKEY',
+  62: 'CSYNC', 63: 'ZONEMD', 64: 'SVCB', 65: 'HTTPS', 99: 'SPF', 108: 'EUI48', 109: 'EUI64', 249: 'TKEY',
+  250: 'TSIG', 251: 'IXFR', 252: 'AXFR', 253: 'MAILB', 254: 'MAILA', 255: 'ANY', 256: 'URI', 257: 'CAA',
+};
+
+export const RCODE_NAMES = [
+  'NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET',
+  'NOTAUTH', 'NOTZONE', 'DSOTYPENI', 'RCODE12', 'RCODE13', 'RCODE14', 'RCODE15',
+];
+
+export function qtypeName(t: number): string {
+  return QTYPE_NAMES[t] ?? `TYPE${t}`;
+}
+
+export interface DnsMessage {
+  id: number;
+  isResponse: boolean;
+  opcode: number;
+  truncated: boolean;
+  rcode: string;
+  qdcount: number;
+  ancount: number;
+  nscount: number;
+  arcount: number;
+  qname: string;
+  qtype: string;
+  answers: DnsAnswer[];
+}
+
+const MAX_NAME = 255;
+const MAX_LABELS = 128;
+/** Answers kept per message: enough for any real response, bounded for a crafted one. */
+export const MAX_ANSWERS = 64;
+
+/**
+ * Reads a (possibly compressed) name at `p` within the message [base, end).
+ * Returns the name and the offset after it in the original position, or null
+ * when malformed (bad pointer, loop, overlong, truncated).
+ */
+export function readName(buf: Buffer, base: number, end: number, p: number): { name: string; next: number } | null {
+  let name = '';
+  let next = -1;
+  let total = 0;
+  let labels = 0;
+  // The lowest offset we may jump to: pointers must go strictly backwards.
+  let limit = p;
+  for (;;) {
+    if (p >= end) return null;
+    const len = buf[p]!;
+    if (len === 0) {
+      if (next < 0) next = p + 1;
+      break;
+    }
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      if (p + 1 >= end) return null;
+      const target = base + (((len & 0x3f) << 8) | buf[p + 1]!);
+      if (next < 0) next = p + 2;
+      if (target >= limit) return null; // forward or self pointer: loop guard
+      limit = target;
+      p = target;
+      continue;
+    }
+    if (kind !== 0) return null; // 0x40 / 0x80: obsolete extended label types
+    if (p + 1 + len > end) return null;
+    total += len + 1;
+    if (total > MAX_NAME || ++labels > MAX_LABELS) return null;
+    if (name.length > 0) name += '.';
+    name += safeText(buf, p + 1, p + 1 + len);
+    p += 1 + len;
+  }
+  return { name: name.length === 0 ? '<Root>' : name, next };
+}
+
+/** Parses a whole DNS message in buf[off, off+len). Returns null for anything that is not plausibly DNS. */
+export function parseDns(buf: Buffer, off: number, len: number): DnsMessage | null {
+  if (len < 12) return null;
+  const end = off + len;
+  const flags = buf.readUInt16BE(off + 2);
+  const msg: DnsMessage = {
+    id: buf.readUInt16BE(off),
+    isResponse: (flags & 0x8000) !== 0,
+    opcode: (flags >> 11) & 15,
+    truncated: (flags & 0x0200) !== 0,
+    rcode: RCODE_NAMES[flags & 15]!,
+    qdcount: buf.readUInt16BE(off + 4),
+    ancount: buf.readUInt16BE(off + 6),
+    nscount: buf.readUInt16BE(off + 8),
+    arcount: buf.readUInt16BE(off + 10),
+    qname: '',
+    qtype: '',
+    answers: [],
+  };
+  let p = off + 12;
+  for (let i = 0; i < msg.qdcount; i++) {
+    const n = readName(buf, off, end, p);
+    // A malformed question still leaves a DNS header worth reporting (the
+    // caller only asks for DNS on DNS ports); the name stays empty.
+    if (n === null || n.next + 4 > end) return msg;
+    if (i === 0) {
+      msg.qname = n.name;
+      msg.qtype = qtypeName(buf.readUInt16BE(n.next));
+    }
+    p = n.next + 4;
+  }
+  for (let i = 0; i < msg.ancount && msg.answers.length < MAX_ANSWERS; i++) {
+    const n = readName(buf, off, end, p);
+    if (n === null || n.next + 10 > end) break;
+    const type = buf.readUInt16BE(n.next);
+    const ttl = buf.readUInt32BE(n.next + 4);
+    const rdlen = buf.readUInt16BE(n.next + 8);
+    const rd = n.next + 10;
+    if (rd + rdlen > end) break;
+    msg.answers.push({ name: n.name, type: qtypeName(type), ttl, data: rdata(buf, off, end, type, rd, rdlen) });
+    p = rd + rdlen;
+  }
+  return msg;
+}
+
+function rdata(buf: Buffer, base: number, end: number, type: number, rd: number, rdlen: number): string | null {
+  switch (type) {
+    case 1:
+      return rdlen === 4 ? ipv4ToString(buf.readUInt32BE(rd)) : null;
+    case 28:
+      return rdlen === 16
+        ? ipv6ToString(buf.readUInt32BE(rd), buf.readUInt32BE(rd + 4), buf.readUInt32BE(rd + 8), buf.readUInt32BE(rd + 12))
+        : null;
+    case 2: case 5: case 12: case 39: case 6: {
+      const n = readName(buf, base, rd + rdlen, rd);
+      return n ? n.name : null;
+    }
+    case 15: {
+      const n = rdlen > 2 ? readName(buf, base, rd + rdlen, rd + 2) : null;
+      return n ? n.name : null;
+    }
+    case 33: {
+      const n = rdlen > 6 ? readName(buf, base, rd + rdlen, rd + 6) : null;
+      return n ? n.name : null;
+    }
+    case 16: {
+      const parts: string[] = [];
+      let q = rd;
+      const e = rd + rdlen;
+      while (q < e) {
+        const l = buf[q]!;
+        if (q + 1 + l > e) break;
+        parts.push(safeText(buf, q + 1, q + 1 + l));
+        q += 1 + l;
+      }
+      return parts.join(' ');
+    }
+    default:
+      void end;
+      return null;
+  }
+}
+
+/**
+ * DNS over TCP (RFC 1035 §4.2.2, RFC 7766): messages framed by a 2-byte length
+ * in a reassembled stream. A message split across segments (even after its
+ * first byte) is gathered; one segment may carry several messages.
+ */
+export class DnsTcpHalf {
+  private buf = Buffer.alloc(0);
+  private have = 0;
+  private need = -1;
+  private first: unknown = null;
+  private dead = false;
+
+  constructor(private readonly onMessage: (m: DnsMessage, size: number, first: unknown) => void) {}
+
+  gap(): void {
+    this.dead = true; // framing lost
+  }
+
+  /** `t` is opaque here: the time of the segment that started the message is handed back. */
+  data(src: Buffer, off: number, len: number, t: unknown): void {
+    const end = off + len;
+    while (off < end && !this.dead) {
+      if (this.need < 0 && this.have === 0) this.first = t;
+      if (this.need < 0) {
+        // collect the 2-byte length
+        if (this.buf.length < 2) this.buf = Buffer.alloc(2);
+        this.buf[this.have++] = src[off++]!;
+        if (this.have === 2) {
+          this.need = this.buf.readUInt16BE(0);
+          this.have = 0;
+          if (this.buf.length < this.need) this.buf = Buffer.alloc(this.need);
+          if (this.need === 0) { this.need = -1; }
+        }
+        continue;
+      }
+      const n = Math.min(end - off, this.need - this.have);
+      src.copy(this.buf, this.have, off, off + n);
+      this.have += n; off += n;
+      if (this.have === this.need) {
+        const m = parseDns(this.buf, 0, this.need);
+        if (m) this.onMessage(m, this.need, this.first);
+        this.need = -1;
+        this.have = 0;
+      }
+    }
+  }
+}

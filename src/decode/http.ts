@@ -1,0 +1,230 @@
+/**
+ * HTTP/1.x message parser over a reassembled TCP stream, one instance per
+ * direction. It finds each message's start line and headers (which may span
+ * many segments), then skips the body by Content-Length or chunked framing
+ * without copying it, so several requests on one keep-alive connection and
+ * pipelined requests are all seen. Only the header block of a message is ever
+ * copied; everything else is counted.
+ */
+import type { StreamConsumer } from '../flows/stream.js';
+import { safeString } from './text.js';
+import type { PacketTime } from '../events/types.js';
+
+export interface HttpRequestInfo {
+  t: PacketTime;
+  method: string;
+  uri: string;
+  version: string;
+  host: string | null;
+  userAgent: string | null;
+  /** header bytes + declared body length */
+  size: number;
+}
+
+export interface HttpResponseInfo {
+  t: PacketTime;
+  status: number;
+  version: string;
+  reason: string;
+  length: number | null;
+  size: number;
+}
+
+export interface HttpSink {
+  request(r: HttpRequestInfo): void;
+  response(r: HttpResponseInfo): void;
+}
+
+/** Header blocks larger than this are not HTTP we will parse (Zeek and Suricata cap similarly). */
+export const MAX_HEADER_BYTES = 64 * 1024;
+const MAX_QUEUED_METHODS = 64;
+
+const enum S { Headers, Body, Chunk, ChunkData, ChunkEnd, Trailers, UntilClose, Dead }
+
+const REQUEST_LINE = /^([A-Za-z_][A-Za-z0-9_\-]{0,23}) (\S+) (HTTP\/\d\.\d)$/;
+const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/;
+
+/** Cheap first-bytes test: does this payload start like an HTTP request? */
+export function looksLikeRequest(buf: Buffer, off: number, len: number): boolean {
+  let i = 0;
+  const n = len < 25 ? len : 25;
+  for (; i < n; i++) {
+    const c = buf[off + i]!;
+    if (c === 0x20) break;
+    const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2d || (i > 0 && c >= 0x30 && c <= 0x39);
+    if (!ok) return false;
+  }
+  return i > 0 && i < n && (len > i + 1) && buf[off + i + 1] !== 0x20;
+}
+
+export function looksLikeResponse(buf: Buffer, off: number, len: number): boolean {
+  return len >= 5 && buf[off] === 0x48 && buf[off + 1] === 0x54 && buf[off + 2] === 0x54 && buf[off + 3] === 0x50 && buf[off + 4] === 0x2f;
+}
+
+/** Shared by both directions of a connection: which requests await responses (for HEAD). */
+export class HttpConnection {
+  readonly methods: string[] = [];
+  constructor(readonly sink: HttpSink) {}
+}
+
+export class HttpHalf implements StreamConsumer {
+  private state: S = S.Headers;
+  private hdr: Buffer = Buffer.alloc(0);
+  private hdrLen = 0;
+  private hdrT: PacketTime | null = null;
+  private remaining = 0;
+  private line = '';
+  messages = 0;
+
+  constructor(private readonly isClient: boolean, private readonly conn: HttpConnection) {}
+
+  get dead(): boolean { return this.state === S.Dead; }
+
+  gap(len: number): void {
+    if (this.state === S.Body || this.state === S.ChunkData) {
+      this.remaining -= len;
+      if (this.remaining >= 0) {
+        if (this.remaining === 0) this.state = this.state === S.Body ? S.Headers : S.ChunkEnd;
+        return;
+      }
+    }
+    if (this.state === S.UntilClose) return;
+    this.state = S.Dead; // lost framing: stop rather than misparse
+  }
+
+  data(buf: Buffer, off: number, len: number, t: PacketTime): void {
+    while (len > 0) {
+      switch (this.state) {
+        case S.Dead:
+        case S.UntilClose:
+          return;
+        case S.Headers: {
+          if (this.hdrLen === 0) {
+            // Stray CR/LF between messages.
+            while (len > 0 && (buf[off] === 0x0d || buf[off] === 0x0a)) { off++; len--; }
+            if (len === 0) return;
+            this.hdrT = t;
+          }
+          const used = this.feedHeader(buf, off, len);
+          if (used < 0) return; // need more, or went dead
+          off += used; len -= used;
+          break;
+        }
+        case S.Body:
+        case S.ChunkData: {
+          const n = len < this.remaining ? len : this.remaining;
+          this.remaining -= n; off += n; len -= n;
+          if (this.remaining === 0) this.state = this.state === S.Body ? S.Headers : S.ChunkEnd;
+          break;
+        }
+        case S.Chunk:
+        case S.ChunkEnd:
+        case S.Trailers: {
+          // Line-oriented parts of chunked framing: lines are short, gather them as text.
+          let i = 0;
+          while (i < len && buf[off + i] !== 0x0a) i++;
+          if (this.line.length + i > 1024) { this.state = S.Dead; return; }
+          this.line += buf.toString('latin1', off, off + i);
+          if (i === len) { off += len; len = 0; break; }
+          off += i + 1; len -= i + 1;
+          const line = this.line.replace(/\r$/, '');
+          this.line = '';
+          if (this.state === S.ChunkEnd) { this.state = S.Chunk; if (line === '') break; }
+          if (this.state === S.Trailers) { if (line === '') this.state = S.Headers; break; }
+          const size = parseInt(line.split(';')[0]!.trim(), 16);
+          if (!Number.isFinite(size) || size < 0) { this.state = S.Dead; return; }
+          if (size === 0) this.state = S.Trailers;
+          else { this.remaining = size; this.state = S.ChunkData; }
+          break;
+        }
+      }
+    }
+  }
+
+  /** Appends header bytes; when the block is complete, parses it. Returns bytes consumed from input, or -1. */
+  private feedHeader(buf: Buffer, off: number, len: number): number {
+    const room = MAX_HEADER_BYTES - this.hdrLen;
+    const take = len < room ? len : room;
+    if (this.hdr.length < this.hdrLen + take) {
+      const bigger = Buffer.allocUnsafe(Math.min(MAX_HEADER_BYTES, Math.max(this.hdr.length * 2, this.hdrLen + take, 2048)));
+      this.hdr.copy(bigger, 0, 0, this.hdrLen);
+      this.hdr = bigger;
+    }
+    buf.copy(this.hdr, this.hdrLen, off, off + take);
+    const from = this.hdrLen > 3 ? this.hdrLen - 3 : 0;
+    const prev = this.hdrLen;
+    this.hdrLen += take;
+    // Early exit when the first bytes are not an HTTP start line at all.
+    if (prev === 0) {
+      const ok = this.isClient ? looksLikeRequest(this.hdr, 0, this.hdrLen) : looksLikeResponse(this.hdr, 0, this.hdrLen);
+      if (!ok && this.hdrLen >= 5) { this.state = S.Dead; return -1; }
+    }
+    const h = this.hdr;
+    for (let i = from; i < this.hdrLen; i++) {
+      if (h[i] !== 0x0a) continue;
+      // end of headers: "\n\n" or "\n\r\n"
+      const endAt = h[i + 1] === 0x0a ? i + 2 : h[i + 1] === 0x0d && h[i + 2] === 0x0a ? i + 3 : -1;
+      if (endAt < 0 || endAt > this.hdrLen) continue;
+      const consumed = endAt - prev;
+      this.parseBlock(endAt);
+      this.hdrLen = 0;
+      return consumed;
+    }
+    if (this.hdrLen >= MAX_HEADER_BYTES) this.state = S.Dead;
+    return -1;
+  }
+
+  private parseBlock(blockLen: number): void {
+    const text = this.hdr.toString('latin1', 0, blockLen);
+    const lines = text.split('\n');
+    const start = lines[0]!.replace(/\r$/, '');
+    let host: string | null = null, ua: string | null = null, clen: number | null = null, chunked = false;
+    for (let i = 1; i < lines.length; i++) {
+      const l = lines[i]!;
+      const c = l.indexOf(':');
+      if (c <= 0) continue;
+      const name = l.slice(0, c).trim().toLowerCase();
+      const value = l.slice(c + 1).replace(/\r$/, '').trim();
+      if (name === 'host') host ??= value;
+      else if (name === 'user-agent') ua ??= value;
+      else if (name === 'content-length') { const n = Number(value); if (Number.isInteger(n) && n >= 0) clen = n; }
+      else if (name === 'transfer-encoding') chunked = /chunked/i.test(value);
+    }
+    this.messages++;
+    if (this.isClient) {
+      const m = REQUEST_LINE.exec(start);
+      if (!m) {
+        // Not a request we can name; keep framing as if it had no body.
+        this.state = S.Headers;
+        return;
+      }
+      const method = m[1]!;
+      if (this.conn.methods.length < MAX_QUEUED_METHODS) this.conn.methods.push(method);
+      this.conn.sink.request({
+        t: this.hdrT!, method: safeString(method), uri: safeString(m[2]!), version: m[3]!,
+        host: host === null ? null : safeString(host), userAgent: ua === null ? null : safeString(ua),
+        size: blockLen + (clen ?? 0),
+      });
+      this.startBody(chunked, clen, false);
+    } else {
+      const m = STATUS_LINE.exec(start);
+      if (!m) { this.state = S.Dead; return; }
+      const status = Number(m[2]);
+      const informational = status >= 100 && status < 200;
+      const method = informational ? undefined : this.conn.methods.shift();
+      this.conn.sink.response({
+        t: this.hdrT!, status, version: m[1]!, reason: safeString(m[3] ?? ''), length: clen,
+        size: blockLen + (clen ?? 0),
+      });
+      if (informational || status === 204 || status === 304 || method === 'HEAD') { this.state = S.Headers; return; }
+      this.startBody(chunked, clen, true);
+    }
+  }
+
+  private startBody(chunked: boolean, clen: number | null, isResponse: boolean): void {
+    if (chunked) { this.state = S.Chunk; return; }
+    if (clen !== null && clen > 0) { this.remaining = clen; this.state = S.Body; return; }
+    // A response without a length runs until the connection closes (RFC 9112 §6.3).
+    this.state = isResponse && clen === null ? S.UntilClose : S.Headers;
+  }
+}

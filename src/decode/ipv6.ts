@@ -1,0 +1,51 @@
+/**
+ * IPv6 (RFC 8200) and its extension-header chain: hop-by-hop, routing,
+ * fragment, destination options, AH. ESP and "no next header" end the chain.
+ */
+import { DecodeIssue, type Packet } from './packet.js';
+
+const HOPOPTS = 0, ROUTING = 43, FRAGMENT = 44, ESP = 50, AH = 51, DSTOPTS = 60, MOBILITY = 135;
+const MAX_EXT = 16;
+
+export function decodeIpv6(pkt: Packet, buf: Buffer, off: number, end: number): DecodeIssue {
+  if (end - off < 40) return DecodeIssue.TruncatedIp;
+  if (buf[off]! >> 4 !== 6) return DecodeIssue.BadIpHeader;
+  const plen = buf.readUInt16BE(off + 4);
+  pkt.ipVer = 6;
+  pkt.ipOff = off;
+  pkt.ttl = buf[off + 7]!;
+  pkt.s0 = buf.readUInt32BE(off + 8); pkt.s1 = buf.readUInt32BE(off + 12);
+  pkt.s2 = buf.readUInt32BE(off + 16); pkt.s3 = buf.readUInt32BE(off + 20);
+  pkt.d0 = buf.readUInt32BE(off + 24); pkt.d1 = buf.readUInt32BE(off + 28);
+  pkt.d2 = buf.readUInt32BE(off + 32); pkt.d3 = buf.readUInt32BE(off + 36);
+  if (off + 40 + plen < end) pkt.end = off + 40 + plen;
+  let next = buf[off + 6]!;
+  let p = off + 40;
+  pkt.laterFragment = false;
+  pkt.firstFragment = false;
+  for (let i = 0; i < MAX_EXT; i++) {
+    if (next === HOPOPTS || next === ROUTING || next === DSTOPTS || next === MOBILITY) {
+      if (end - p < 8) return DecodeIssue.TruncatedIp;
+      next = buf[p]!;
+      p += (buf[p + 1]! + 1) * 8;
+    } else if (next === FRAGMENT) {
+      if (end - p < 8) return DecodeIssue.TruncatedIp;
+      const fo = buf.readUInt16BE(p + 2);
+      if ((fo & 0xfff8) !== 0) pkt.laterFragment = true;
+      else if ((fo & 1) !== 0) pkt.firstFragment = true;
+      next = buf[p]!;
+      p += 8;
+    } else if (next === AH) {
+      if (end - p < 8) return DecodeIssue.TruncatedIp;
+      next = buf[p]!;
+      p += (buf[p + 1]! + 2) * 4;
+    } else {
+      break;
+    }
+  }
+  if (p > off + 40 + plen && plen !== 0) return DecodeIssue.BadIpHeader;
+  pkt.proto = next === ESP ? ESP : next;
+  pkt.ipPayloadLen = plen - (p - off - 40);
+  pkt.l4Off = p;
+  return DecodeIssue.None;
+}

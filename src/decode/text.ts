@@ -1,0 +1,40 @@
+/**
+ * Attacker-controlled bytes become text here, and only here. Printable ASCII
+ * (0x20–0x7e) is kept; every other byte, and the backslash itself, is written
+ * as \xNN (as Zeek does), so a DNS name, HTTP header or SSH banner can never
+ * carry a newline, an escape sequence, a quote-breaking control character or
+ * invalid UTF-8 into a log line, a syslog message or a terminal. The result is
+ * unambiguous: "\x5c" always means a literal backslash byte.
+ */
+
+const HEX = '0123456789abcdef';
+
+export function safeText(buf: Buffer, start: number, end: number, maxLen = 8192): string {
+  if (end - start > maxLen) end = start + maxLen;
+  let clean = true;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) { clean = false; break; }
+  }
+  if (clean) return buf.toString('latin1', start, end);
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) out += '\\x' + HEX[c >> 4] + HEX[c & 15];
+    else out += String.fromCharCode(c);
+  }
+  return out;
+}
+
+/** The same rule for a JS string (e.g. one built from several buffers). */
+export function safeString(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x5c) {
+      if (c > 0xff) out += '\\u' + c.toString(16).padStart(4, '0');
+      else out += '\\x' + HEX[c >> 4] + HEX[c & 15];
+    } else out += s[i];
+  }
+  return out;
+}

@@ -1,0 +1,20 @@
+/** Building alerts the same way in every detector. */
+import type { Alert, Severity } from '../alerts/types.js';
+
+export function makeAlert(a: {
+  kind: string; severity: Severity; confidence: number; ts: number; ts_first: number; ts_last: number;
+  summary: string; evidence: Record<string, unknown>; src?: string; dst?: string; dport?: number; technique?: string;
+}): Alert {
+  const out: Alert = {
+    kind: a.kind, severity: a.severity, confidence: Math.round(a.confidence * 100) / 100,
+    ts: a.ts, ts_first: a.ts_first, ts_last: a.ts_last, summary: a.summary, evidence: a.evidence,
+  };
+  if (a.src !== undefined) out.src = a.src;
+  if (a.dst !== undefined) out.dst = a.dst;
+  if (a.dport !== undefined) out.dport = a.dport;
+  if (a.technique !== undefined) out.technique = a.technique;
+  return out;
+}
+
+/** Event types that describe traffic as it happens (not derived per-flow summaries). */
+export const PRIMARY_EVENT_TYPES = ['tcp_syn', 'icmp', 'dns', 'http_request', 'http_response', 'ssh_banner', 'ssh_auth'] as const;

@@ -1,0 +1,83 @@
+/**
+ * A sliding window of numeric samples on packet time, with a hard cap on the
+ * samples held (a busy window drops its oldest samples early and counts it).
+ * Keeps the running sum and sum of squares so mean and standard deviation
+ * cost O(1) per event.
+ */
+export class SampleWindow {
+  private readonly ts: Float64Array;
+  private readonly val: Float64Array;
+  private head = 0;
+  private len = 0;
+  private sum = 0;
+  private sumSq = 0;
+  /** samples pushed out by the cap before their time */
+  capped = 0;
+
+  constructor(readonly span: number, readonly cap: number) {
+    this.ts = new Float64Array(cap);
+    this.val = new Float64Array(cap);
+  }
+
+  get count(): number { return this.len; }
+  get mean(): number { return this.len ? this.sum / this.len : 0; }
+  get stddev(): number {
+    if (this.len < 2) return 0;
+    const m = this.sum / this.len;
+    const v = this.sumSq / this.len - m * m;
+    return v > 0 ? Math.sqrt(v) : 0;
+  }
+  /** oldest sample's time, or NaN */
+  get oldest(): number { return this.len ? this.ts[this.head]! : NaN; }
+
+  /** Drops samples older than now - span. */
+  expire(now: number): void {
+    const limit = now - this.span;
+    while (this.len > 0 && this.ts[this.head]! < limit) this.shift();
+  }
+
+  push(t: number, v: number): void {
+    if (this.len === this.cap) { this.shift(); this.capped++; }
+    const i = (this.head + this.len) % this.cap;
+    this.ts[i] = t;
+    this.val[i] = v;
+    this.len++;
+    this.sum += v;
+    this.sumSq += v * v;
+  }
+
+  private shift(): void {
+    const v = this.val[this.head]!;
+    this.sum -= v;
+    this.sumSq -= v * v;
+    this.head = (this.head + 1) % this.cap;
+    this.len--;
+    if (this.len === 0) { this.sum = 0; this.sumSq = 0; } // reset float drift
+  }
+}
+
+/**
+ * A bounded map that forgets its least recently set key when full (Map keeps
+ * insertion order; re-setting a key moves it to the end). Evictions counted.
+ */
+export class BoundedMap<K, V> {
+  private readonly m = new Map<K, V>();
+  evicted = 0;
+  constructor(readonly cap: number) {}
+  get size(): number { return this.m.size; }
+  get(k: K): V | undefined { return this.m.get(k); }
+  has(k: K): boolean { return this.m.has(k); }
+  delete(k: K): boolean { return this.m.delete(k); }
+  /** Sets and marks most recent. */
+  set(k: K, v: V): void {
+    if (this.m.has(k)) this.m.delete(k);
+    else if (this.m.size >= this.cap) {
+      const oldest = this.m.keys().next();
+      if (!oldest.done) { this.m.delete(oldest.value); this.evicted++; }
+    }
+    this.m.set(k, v);
+  }
+  entries(): IterableIterator<[K, V]> { return this.m.entries(); }
+  values(): IterableIterator<V> { return this.m.values(); }
+  clear(): void { this.m.clear(); }
+}

@@ -1,0 +1,248 @@
+/**
+ * Flows and events: follows TCP and UDP flows through the flow table, turns
+ * packets into events (tcp_syn, connection outcomes, conn summaries, ICMP,
+ * DNS, HTTP, SSH) and hands TCP payload to the application parsers of the
+ * flows that have one.
+ */
+import { FlowTable, tupleHash, DEFAULT_TIMEOUTS, DEFAULT_MAX_FLOWS, type FlowTimeouts } from './flow-table.js';
+import { App, Flow, TimeoutClass } from './flow.js';
+import { TcpStream, type StreamConsumer } from './stream.js';
+import { connState } from './conn-state.js';
+import { addrToString } from '../decode/addr.js';
+import { Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, IPPROTO_ICMPV6, IPPROTO_TCP } from '../decode/packet.js';
+import { parseDns, DnsTcpHalf, type DnsMessage } from '../decode/dns.js';
+import { HttpConnection, HttpHalf, looksLikeRequest, looksLikeResponse, type HttpRequestInfo, type HttpResponseInfo } from '../decode/http.js';
+import { SshConnection, SshHalf, looksLikeSsh } from '../decode/ssh.js';
+import { decodeQuoted, isIcmpError } from '../decode/icmp.js';
+import { timeOf } from '../events/make.js';
+import type { ConnEvent, NetEvent, PacketTime, Transport } from '../events/types.js';
+
+export interface TrackerOptions {
+  timeouts?: Partial<FlowTimeouts>;
+  maxFlows?: number;
+}
+
+/** Ports on which UDP payloads are read as DNS: DNS, mDNS, LLMNR. */
+export function isDnsPort(port: number): boolean {
+  return port === 53 || port === 5353 || port === 5355;
+}
+
+/** Payload segments looked at before a flow is declared "no parser" */
+const MAX_PROBES = 3;
+
+export class Tracker {
+  readonly table: FlowTable;
+  readonly emit: (e: NetEvent) => void;
+  /** SSH state of the flows that carry SSH (read again when the flow closes) */
+  private readonly ssh = new WeakMap<Flow, SshConnection>();
+  private readonly onEvict = (f: Flow): void => this.close(f, 'evicted');
+
+  constructor(opts: TrackerOptions, emit: (e: NetEvent) => void) {
+    this.table = new FlowTable({ ...DEFAULT_TIMEOUTS, ...opts.timeouts }, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
+    this.emit = emit;
+  }
+
+  tcp(p: Packet): void {
+    const flags = p.tcpFlags;
+    const syn = (flags & TCP_SYN) !== 0, ack = (flags & TCP_ACK) !== 0;
+    const rst = (flags & TCP_RST) !== 0, fin = (flags & TCP_FIN) !== 0;
+    const hash = tupleHash(p);
+    let f = this.table.lookup(p, hash);
+    if (f === null) {
+      f = this.table.create(p, hash, syn && ack, syn && !ack ? TimeoutClass.Attempt : TimeoutClass.Established, this.onEvict);
+      this.init(f, p);
+    }
+    const orig = this.table.isOrig;
+    if (syn && !ack) this.emit({ ...this.base(f, orig, timeOf(p), 'tcp'), type: 'tcp_syn', size: p.wirelen });
+    this.count(f, orig, p);
+    if (orig) {
+      if (syn && !ack) { f.origSyn = true; hist(f, 'S'); }
+      if (ack && !syn && !rst && f.respSynAck && !f.established) {
+        f.established = true;
+        this.outcome(f, 'conn_established', p);
+      }
+      if (fin) { f.origFin = true; hist(f, 'F'); }
+      if (rst) { f.origRst = true; hist(f, 'R'); }
+      if (p.payLen > 0) hist(f, 'D');
+    } else {
+      if (syn && ack) { f.respSynAck = true; hist(f, 'h'); }
+      if (fin) { f.respFin = true; hist(f, 'f'); }
+      if (rst) {
+        f.respRst = true; hist(f, 'r');
+        if (f.origSyn && !f.respSynAck) this.outcome(f, 'conn_rejected', p);
+      }
+      if (p.payLen > 0) hist(f, 'd');
+    }
+    const cls = f.origRst || f.respRst || (f.origFin && f.respFin) ? TimeoutClass.Closing
+      : f.origSyn && !f.respSynAck && f.respPkts === 0 ? TimeoutClass.Attempt : TimeoutClass.Established;
+    this.table.touch(f, p.ts, cls);
+    if (f.app !== App.None && (p.payWire > 0 || syn)) this.app(f, orig, p, syn);
+  }
+
+  udp(p: Packet): void {
+    const hash = tupleHash(p);
+    let f = this.table.lookup(p, hash);
+    if (f === null) {
+      f = this.table.create(p, hash, false, TimeoutClass.Udp, this.onEvict);
+      this.init(f, p);
+    }
+    const orig = this.table.isOrig;
+    this.count(f, orig, p);
+    this.table.touch(f, p.ts, TimeoutClass.Udp);
+    if ((isDnsPort(p.sport) || isDnsPort(p.dport)) && p.payLen > 0) {
+      const m = parseDns(p.buf, p.payOff, p.payLen);
+      if (m) this.dns(m, this.base(f, orig, timeOf(p), 'udp'), p.payWire);
+    }
+  }
+
+  icmp(p: Packet): void {
+    const v6 = p.proto === IPPROTO_ICMPV6;
+    const proto: Transport = v6 ? 'icmpv6' : 'icmp';
+    const src = addrToString(p.ipVer, p.s0, p.s1, p.s2, p.s3);
+    const dst = addrToString(p.ipVer, p.d0, p.d1, p.d2, p.d3);
+    let quoted: { proto: Transport; src: string; sport: number; dst: string; dport: number } | undefined;
+    if (isIcmpError(v6, p.icmpType)) {
+      const q = decodeQuoted(p.buf, p.payOff, p.end);
+      if (q) {
+        quoted = {
+          proto: q.proto === IPPROTO_TCP ? 'tcp' : q.proto === 17 ? 'udp' : q.proto === 1 ? 'icmp' : 'icmpv6',
+          src: addrToString(q.ver, q.s[0]!, q.s[1]!, q.s[2]!, q.s[3]!), sport: q.sport,
+          dst: addrToString(q.ver, q.d[0]!, q.d[1]!, q.d[2]!, q.d[3]!), dport: q.dport,
+        };
+      }
+    }
+    this.emit({
+      ...timeOf(p), type: 'icmp', src, sport: 0, dst, dport: 0, proto, size: p.wirelen,
+      icmp_type: p.icmpType, icmp_code: p.icmpCode, ...(quoted ? { quoted } : {}),
+    });
+  }
+
+  /** Packet time reached `now`: write out flows idle past their timeout. */
+  expire(now: number): void {
+    for (const f of this.table.expire(now)) this.close(f, 'timeout');
+  }
+
+  /** End of input: every flow still open gets its summary. */
+  finish(): void {
+    for (const f of this.table.drain()) this.close(f, 'end');
+  }
+
+  // --- internals -----------------------------------------------------------
+
+  private init(f: Flow, p: Packet): void {
+    f.origAddr = addrToString(f.ver, f.a0, f.a1, f.a2, f.a3);
+    f.respAddr = addrToString(f.ver, f.b0, f.b1, f.b2, f.b3);
+    f.start = timeOf(p);
+    f.last = p.ts;
+  }
+
+  private count(f: Flow, orig: boolean, p: Packet): void {
+    if (orig) { f.origPkts++; f.origBytes += p.payWire; f.origIpBytes += p.wirelen; }
+    else { f.respPkts++; f.respBytes += p.payWire; f.respIpBytes += p.wirelen; }
+  }
+
+  private base<P extends 'tcp' | 'udp'>(f: Flow, fromOrig: boolean, t: PacketTime, proto: P) {
+    return fromOrig
+      ? { ...t, src: f.origAddr, sport: f.aport, dst: f.respAddr, dport: f.bport, proto }
+      : { ...t, src: f.respAddr, sport: f.bport, dst: f.origAddr, dport: f.aport, proto };
+  }
+
+  private outcome(f: Flow, type: 'conn_established' | 'conn_rejected' | 'conn_unanswered', p: Packet | null): void {
+    if (f.outcome) return;
+    f.outcome = true;
+    const t = p ? timeOf(p) : f.start;
+    this.emit({ ...this.base(f, true, t, 'tcp'), type, size: f.origBytes + f.respBytes });
+  }
+
+  private close(f: Flow, reason: ConnEvent['reason']): void {
+    f.origStream?.finish();
+    f.respStream?.finish();
+    const isTcp = f.proto === IPPROTO_TCP;
+    if (isTcp && f.origSyn && !f.respSynAck && f.respPkts === 0) this.outcome(f, 'conn_unanswered', null);
+    const s = this.ssh.get(f);
+    if (s && s.sawClientEncrypted && !s.decided && s.attempts === 0) this.sshAuth(f, s, 'unknown', s.attempts, null);
+    this.emit({
+      ...this.base(f, true, f.start, isTcp ? 'tcp' : 'udp'),
+      type: 'conn',
+      size: f.origBytes + f.respBytes,
+      duration: Math.max(0, f.last - f.start.ts),
+      orig_bytes: f.origBytes, resp_bytes: f.respBytes, orig_pkts: f.origPkts, resp_pkts: f.respPkts,
+      conn_state: connState(f), history: f.history, reason,
+    });
+  }
+
+  private dns(m: DnsMessage, b: ReturnType<Tracker['base']> & { proto: 'tcp' | 'udp' }, size: number): void {
+    this.emit({
+      ...b, type: 'dns', size, id: m.id, is_response: m.isResponse, opcode: m.opcode, qname: m.qname,
+      qtype: m.qtype, rcode: m.rcode, qdcount: m.qdcount, ancount: m.ancount, answers: m.answers, truncated: m.truncated,
+    });
+  }
+
+  /** Application layer: pick a parser from the first payload bytes, then feed the ordered stream. */
+  private app(f: Flow, orig: boolean, p: Packet, syn: boolean): void {
+    if (f.app === App.Undecided) {
+      if (syn || p.payLen === 0) return;
+      const b = p.buf, o = p.payOff, n = p.payLen;
+      if (looksLikeSsh(b, o, n)) this.startSsh(f);
+      else if (orig && looksLikeRequest(b, o, n)) this.startHttp(f, true);
+      else if (!orig && looksLikeResponse(b, o, n)) this.startHttp(f, false);
+      else if (isDnsPort(f.bport) || isDnsPort(f.aport)) this.startDnsTcp(f);
+      else if (orig || ++f.probes >= MAX_PROBES) { f.app = App.None; return; }
+      else return;
+    }
+    const stream = orig ? f.origStream : f.respStream;
+    if (stream !== null) stream.segment(p.seq, p.buf, p.payOff, p.payLen, timeOf(p), p.payWire);
+  }
+
+  private startHttp(f: Flow, clientIsOrig: boolean): void {
+    f.app = App.Http;
+    const conn = new HttpConnection({
+      request: (r: HttpRequestInfo) => this.emit({
+        ...this.base(f, clientIsOrig, r.t, 'tcp'), type: 'http_request', proto: 'tcp', size: r.size,
+        method: r.method, host: r.host, uri: r.uri, version: r.version, user_agent: r.userAgent,
+      }),
+      response: (r: HttpResponseInfo) => this.emit({
+        ...this.base(f, !clientIsOrig, r.t, 'tcp'), type: 'http_response', proto: 'tcp', size: r.size,
+        status: r.status, version: r.version, reason_phrase: r.reason, length: r.length,
+      }),
+    });
+    f.origStream = new TcpStream(new HttpHalf(clientIsOrig, conn));
+    f.respStream = new TcpStream(new HttpHalf(!clientIsOrig, conn));
+  }
+
+  private startSsh(f: Flow): void {
+    f.app = App.Ssh;
+    const conn: SshConnection = new SshConnection({
+      banner: (isClient, banner, t) => this.emit({
+        ...this.base(f, isClient, t, 'tcp'), type: 'ssh_banner', proto: 'tcp', size: banner.length, banner,
+        role: isClient ? 'client' : 'server',
+      }),
+      auth: (outcome, attempt, t) => this.sshAuth(f, conn, outcome, attempt, t),
+    });
+    this.ssh.set(f, conn);
+    f.origStream = new TcpStream(new SshHalf(true, conn));
+    f.respStream = new TcpStream(new SshHalf(false, conn));
+  }
+
+  private sshAuth(f: Flow, s: SshConnection, auth: 'success' | 'failure' | 'unknown', attempt: number, t: PacketTime | null): void {
+    this.emit({
+      ...this.base(f, true, t ?? f.start, 'tcp'), type: 'ssh_auth', proto: 'tcp', size: f.origBytes + f.respBytes,
+      auth, attempt, client_banner: s.clientBanner, server_banner: s.serverBanner,
+    });
+  }
+
+  private startDnsTcp(f: Flow): void {
+    f.app = App.Dns;
+    const half = (fromOrig: boolean): StreamConsumer => {
+      const d = new DnsTcpHalf((m, size, first) => this.dns(m, this.base(f, fromOrig, first as PacketTime, 'tcp'), size));
+      return { data: (b, o, n, t) => d.data(b, o, n, t), gap: () => d.gap() };
+    };
+    f.origStream = new TcpStream(half(true));
+    f.respStream = new TcpStream(half(false));
+  }
+}
+
+/** Zeek-style history: each letter recorded the first time it happens. */
+function hist(f: Flow, c: string): void {
+  if (!f.history.includes(c)) f.history += c;
+}

@@ -1,0 +1,141 @@
+/**
+ * The whole analysis path for one stream of packets:
+ *   capture (PacketSink) → decode → flows and events → detectors → alerts.
+ * `analyze` and `run` both drive this; only the packet source differs, so an
+ * offline run and a live run over the same traffic raise the same alerts.
+ */
+import type { PacketSink, TsDigits } from './capture/types.js';
+import { decodePacket } from './decode/decode.js';
+import { Packet, DecodeIssue, DECODE_ISSUE_NAMES, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 } from './decode/packet.js';
+import { Tracker, type TrackerOptions } from './flows/tracker.js';
+import type { NetEvent } from './events/types.js';
+import type { Alert } from './alerts/types.js';
+import type { Detector, Emit } from './detect/detector.js';
+
+export interface PipelineOptions {
+  detectors: Detector[];
+  onAlert: (a: Alert) => void;
+  /** every decoded event (the event log); omitted when not asked for */
+  onEvent?: (e: NetEvent) => void;
+  tracker?: TrackerOptions;
+  /** precision for sources that do not say (live capture) */
+  defaultDigits?: TsDigits;
+}
+
+export interface PipelineStats {
+  packets: number;
+  bytes: number;
+  ipPackets: number;
+  /** non-first IP fragments: counted, not decoded */
+  fragments: number;
+  nonIp: number;
+  decodeErrors: Record<string, number>;
+  linktypes: Record<string, number>;
+  events: Record<string, number>;
+  alerts: Record<string, number>;
+  flows: { active: number; created: number; evicted: number };
+  /** packets whose timestamp went backwards by more than a second (kept, clock not moved back) */
+  outOfOrder: number;
+  firstTs: number;
+  lastTs: number;
+}
+
+export class Pipeline implements PacketSink {
+  private readonly pkt = new Packet();
+  readonly tracker: Tracker;
+  private readonly detectors: Detector[];
+  private readonly emitAlert: Emit;
+  private readonly onEvent: ((e: NetEvent) => void) | undefined;
+  private readonly defaultDigits: TsDigits;
+  /** packet-time clock: the latest timestamp seen; never goes back */
+  now = 0;
+  private tickSecond = -1;
+  readonly stats: PipelineStats = {
+    packets: 0, bytes: 0, ipPackets: 0, fragments: 0, nonIp: 0, decodeErrors: {}, linktypes: {}, events: {}, alerts: {},
+    flows: { active: 0, created: 0, evicted: 0 }, outOfOrder: 0, firstTs: 0, lastTs: 0,
+  };
+
+  constructor(opts: PipelineOptions) {
+    this.detectors = opts.detectors;
+    this.onEvent = opts.onEvent;
+    this.defaultDigits = opts.defaultDigits ?? 6;
+    this.emitAlert = (a: Alert) => {
+      this.stats.alerts[a.kind] = (this.stats.alerts[a.kind] ?? 0) + 1;
+      opts.onAlert(a);
+    };
+    this.tracker = new Tracker(opts.tracker ?? {}, (e) => this.event(e));
+  }
+
+  packet(linktype: number, tsSec: number, tsNsec: number, buf: Buffer, off: number, caplen: number, wirelen: number, digits?: TsDigits): void {
+    const p = this.pkt;
+    const st = this.stats;
+    st.packets++;
+    st.bytes += wirelen;
+    p.tsSec = tsSec;
+    p.tsNsec = tsNsec;
+    p.tsDigits = digits ?? this.defaultDigits;
+    const ts = tsSec + tsNsec / 1e9;
+    p.ts = ts;
+    p.caplen = caplen;
+    p.wirelen = wirelen;
+    if (ts > this.now) {
+      if (st.firstTs === 0) st.firstTs = ts;
+      this.now = ts;
+      st.lastTs = ts;
+      const sec = Math.floor(ts);
+      if (sec !== this.tickSecond) { this.tickSecond = sec; this.advance(ts); }
+    } else if (ts < this.now - 1) {
+      st.outOfOrder++;
+    }
+    const issue = decodePacket(p, linktype, buf, off, caplen);
+    if (p.ipVer === 0) {
+      if (issue === DecodeIssue.NotIp) st.nonIp++;
+      else {
+        this.countIssue(issue);
+        if (issue === DecodeIssue.UnknownLinktype) st.linktypes[linktype] = (st.linktypes[linktype] ?? 0) + 1;
+      }
+      return;
+    }
+    st.ipPackets++;
+    if (p.laterFragment) { st.fragments++; return; }
+    if (issue !== DecodeIssue.None) { this.countIssue(issue); if (!p.hasL4) return; }
+    switch (p.proto) {
+      case IPPROTO_TCP: if (p.hasL4) this.tracker.tcp(p); break;
+      case IPPROTO_UDP: if (p.hasL4) this.tracker.udp(p); break;
+      case IPPROTO_ICMP:
+      case IPPROTO_ICMPV6: if (p.icmpType >= 0) this.tracker.icmp(p); break;
+      default: break;
+    }
+  }
+
+  /** Packet time moved on (or, live, the capture clock did): expire flows, close windows. */
+  advance(now: number): void {
+    if (now > this.now) this.now = now;
+    this.tracker.expire(this.now);
+    for (const d of this.detectors) d.advance(this.now, this.emitAlert);
+  }
+
+  /** End of input: write every open flow's summary, let detectors report what is pending. */
+  finish(): PipelineStats {
+    this.tracker.finish();
+    for (const d of this.detectors) d.flush(this.now, this.emitAlert);
+    return this.snapshot();
+  }
+
+  snapshot(): PipelineStats {
+    const t = this.tracker.table;
+    this.stats.flows = { active: t.size, created: t.created, evicted: t.evicted };
+    return this.stats;
+  }
+
+  private event(e: NetEvent): void {
+    this.stats.events[e.type] = (this.stats.events[e.type] ?? 0) + 1;
+    if (this.onEvent) this.onEvent(e);
+    for (const d of this.detectors) d.onEvent(e, this.emitAlert);
+  }
+
+  private countIssue(issue: DecodeIssue): void {
+    const name = DECODE_ISSUE_NAMES[issue];
+    this.stats.decodeErrors[name] = (this.stats.decodeErrors[name] ?? 0) + 1;
+  }
+}
