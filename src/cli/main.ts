@@ -32,7 +32,7 @@ const THRESHOLD_FLAGS = {
 
 function buildConfig(argv: Record<string, unknown>): Config {
   const cfg = defaultConfig();
-  if (typeof argv.config === 'string') mergeConfig(cfg, loadConfigFile(argv.config), '');
+  if (typeof argv.config === 'string') mergeConfig(cfg, loadConfigFile(undash(argv.config)), '');
   for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) {
     const v = argv[flag];
     if (v === undefined) continue;
@@ -44,8 +44,12 @@ function buildConfig(argv: Record<string, unknown>): Config {
   return cfg;
 }
 
+/** yargs drops a bare "-" argument; carry it through as a placeholder and map it back. */
+const DASH = '\u0000-';
+const undash = (s: string): string => (s === DASH ? '-' : s);
+
 async function main(): Promise<void> {
-  const cli = yargs(hideBin(process.argv))
+  const cli = yargs(hideBin(process.argv).map((a) => (a === '-' ? DASH : a)))
     .scriptName('tapwatch')
     .version(VERSION)
     .strict()
@@ -67,8 +71,8 @@ async function main(): Promise<void> {
       async (argv) => {
         const config = buildConfig(argv as Record<string, unknown>);
         const code = await analyze({
-          files: (argv.files ?? []).map(String), output: argv.output, format: argv.format,
-          ...(argv.events ? { events: argv.events } : {}), config, quiet: argv.quiet, version: VERSION,
+          files: (argv.files ?? []).map((f) => undash(String(f))), output: undash(argv.output), format: argv.format,
+          ...(argv.events ? { events: undash(argv.events) } : {}), config, quiet: argv.quiet, version: VERSION,
         });
         process.exitCode = code;
       },

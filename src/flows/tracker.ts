@@ -15,7 +15,7 @@ import { HttpConnection, HttpHalf, looksLikeRequest, looksLikeResponse, type Htt
 import { SshConnection, SshHalf, looksLikeSsh } from '../decode/ssh.js';
 import { decodeQuoted, isIcmpError } from '../decode/icmp.js';
 import { timeOf } from '../events/make.js';
-import type { ConnEvent, NetEvent, PacketTime, Transport } from '../events/types.js';
+import type { ConnEvent, IcmpEvent, NetEvent, PacketTime, Transport } from '../events/types.js';
 
 export interface TrackerOptions {
   timeouts?: Partial<FlowTimeouts>;
@@ -53,7 +53,14 @@ export class Tracker {
       this.init(f, p);
     }
     const orig = this.table.isOrig;
-    if (syn && !ack) this.emit({ ...this.base(f, orig, timeOf(p), 'tcp'), type: 'tcp_syn', size: p.wirelen });
+    if (syn && !ack) {
+      // Built as one literal (no spreads): this is the per-SYN hot path of a scan or flood.
+      this.emit({
+        ts: p.ts, tsSec: p.tsSec, tsNsec: p.tsNsec, tsDigits: p.tsDigits, type: 'tcp_syn',
+        src: orig ? f.origAddr : f.respAddr, sport: orig ? f.aport : f.bport,
+        dst: orig ? f.respAddr : f.origAddr, dport: orig ? f.bport : f.aport, proto: 'tcp', size: p.wirelen,
+      });
+    }
     this.count(f, orig, p);
     if (orig) {
       if (syn && !ack) { f.origSyn = true; hist(f, 'S'); }
@@ -91,7 +98,7 @@ export class Tracker {
     this.table.touch(f, p.ts, TimeoutClass.Udp);
     if ((isDnsPort(p.sport) || isDnsPort(p.dport)) && p.payLen > 0) {
       const m = parseDns(p.buf, p.payOff, p.payLen);
-      if (m) this.dns(m, this.base(f, orig, timeOf(p), 'udp'), p.payWire);
+      if (m) this.dns(m, this.base(f, orig, p, 'udp'), p.payWire);
     }
   }
 
@@ -111,10 +118,12 @@ export class Tracker {
         };
       }
     }
-    this.emit({
-      ...timeOf(p), type: 'icmp', src, sport: 0, dst, dport: 0, proto, size: p.wirelen,
-      icmp_type: p.icmpType, icmp_code: p.icmpCode, ...(quoted ? { quoted } : {}),
-    });
+    const e: IcmpEvent = {
+      ts: p.ts, tsSec: p.tsSec, tsNsec: p.tsNsec, tsDigits: p.tsDigits, type: 'icmp', src, sport: 0, dst, dport: 0,
+      proto, size: p.wirelen, icmp_type: p.icmpType, icmp_code: p.icmpCode,
+    };
+    if (quoted) e.quoted = quoted;
+    this.emit(e);
   }
 
   /** Packet time reached `now`: write out flows idle past their timeout. */
@@ -141,17 +150,23 @@ export class Tracker {
     else { f.respPkts++; f.respBytes += p.payWire; f.respIpBytes += p.wirelen; }
   }
 
+  /** The common event fields, from the sender's side of the flow (one literal, no spreads: hot path). */
   private base<P extends 'tcp' | 'udp'>(f: Flow, fromOrig: boolean, t: PacketTime, proto: P) {
-    return fromOrig
-      ? { ...t, src: f.origAddr, sport: f.aport, dst: f.respAddr, dport: f.bport, proto }
-      : { ...t, src: f.respAddr, sport: f.bport, dst: f.origAddr, dport: f.aport, proto };
+    return {
+      ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits,
+      src: fromOrig ? f.origAddr : f.respAddr, sport: fromOrig ? f.aport : f.bport,
+      dst: fromOrig ? f.respAddr : f.origAddr, dport: fromOrig ? f.bport : f.aport, proto,
+    };
   }
 
   private outcome(f: Flow, type: 'conn_established' | 'conn_rejected' | 'conn_unanswered', p: Packet | null): void {
     if (f.outcome) return;
     f.outcome = true;
     const t = p ? timeOf(p) : f.start;
-    this.emit({ ...this.base(f, true, t, 'tcp'), type, size: f.origBytes + f.respBytes });
+    this.emit({
+      ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type, src: f.origAddr, sport: f.aport,
+      dst: f.respAddr, dport: f.bport, proto: 'tcp', size: f.origBytes + f.respBytes,
+    });
   }
 
   private close(f: Flow, reason: ConnEvent['reason']): void {
@@ -161,8 +176,10 @@ export class Tracker {
     if (isTcp && f.origSyn && !f.respSynAck && f.respPkts === 0) this.outcome(f, 'conn_unanswered', null);
     const s = this.ssh.get(f);
     if (s && s.sawClientEncrypted && !s.decided && s.attempts === 0) this.sshAuth(f, s, 'unknown', s.attempts, null);
+    const t = f.start;
     this.emit({
-      ...this.base(f, true, f.start, isTcp ? 'tcp' : 'udp'),
+      ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, src: f.origAddr, sport: f.aport,
+      dst: f.respAddr, dport: f.bport, proto: isTcp ? 'tcp' : 'udp',
       type: 'conn',
       size: f.origBytes + f.respBytes,
       duration: Math.max(0, f.last - f.start.ts),
@@ -173,7 +190,8 @@ export class Tracker {
 
   private dns(m: DnsMessage, b: ReturnType<Tracker['base']> & { proto: 'tcp' | 'udp' }, size: number): void {
     this.emit({
-      ...b, type: 'dns', size, id: m.id, is_response: m.isResponse, opcode: m.opcode, qname: m.qname,
+      ts: b.ts, tsSec: b.tsSec, tsNsec: b.tsNsec, tsDigits: b.tsDigits, src: b.src, sport: b.sport, dst: b.dst,
+      dport: b.dport, proto: b.proto, type: 'dns', size, id: m.id, is_response: m.isResponse, opcode: m.opcode, qname: m.qname,
       qtype: m.qtype, rcode: m.rcode, qdcount: m.qdcount, ancount: m.ancount, answers: m.answers, truncated: m.truncated,
     });
   }
