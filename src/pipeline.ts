@@ -11,6 +11,7 @@ import { Tracker, type TrackerOptions } from './flows/tracker.js';
 import type { NetEvent } from './events/types.js';
 import type { Alert } from './alerts/types.js';
 import type { Detector, Emit } from './detect/detector.js';
+import { AlertDedup, type DedupOptions } from './alerts/dedup.js';
 
 export interface PipelineOptions {
   detectors: Detector[];
@@ -20,6 +21,10 @@ export interface PipelineOptions {
   tracker?: TrackerOptions;
   /** precision for sources that do not say (live capture) */
   defaultDigits?: TsDigits;
+  /** alert suppression (Zeek-style, on packet time); omitted = defaults */
+  suppression?: DedupOptions;
+  /** seconds of packet time between updates of a folded alert (default 60) */
+  updateEvery?: number;
 }
 
 export interface PipelineStats {
@@ -32,7 +37,11 @@ export interface PipelineStats {
   decodeErrors: Record<string, number>;
   linktypes: Record<string, number>;
   events: Record<string, number>;
+  /** alerts raised by detectors, by kind (before suppression) */
   alerts: Record<string, number>;
+  /** alerts delivered: new ones plus updates of folded ones */
+  alertsOut: number;
+  suppressed: number;
   flows: { active: number; created: number; evicted: number };
   /** packets whose timestamp went backwards by more than a second (kept, clock not moved back) */
   outOfOrder: number;
@@ -45,13 +54,19 @@ export class Pipeline implements PacketSink {
   readonly tracker: Tracker;
   private readonly detectors: Detector[];
   private readonly emitAlert: Emit;
+  private readonly deliver: (a: Alert) => void;
+  /** one attack, one alert: repeats are folded and reported as updates */
+  readonly dedup: AlertDedup;
   private readonly onEvent: ((e: NetEvent) => void) | undefined;
   private readonly defaultDigits: TsDigits;
   /** packet-time clock: the latest timestamp seen; never goes back */
   now = 0;
   private tickSecond = -1;
+  private lastUpdate = 0;
+  private readonly updateEvery: number;
   readonly stats: PipelineStats = {
     packets: 0, bytes: 0, ipPackets: 0, fragments: 0, nonIp: 0, decodeErrors: {}, linktypes: {}, events: {}, alerts: {},
+    alertsOut: 0, suppressed: 0,
     flows: { active: 0, created: 0, evicted: 0 }, outOfOrder: 0, firstTs: 0, lastTs: 0,
   };
 
@@ -59,9 +74,13 @@ export class Pipeline implements PacketSink {
     this.detectors = opts.detectors;
     this.onEvent = opts.onEvent;
     this.defaultDigits = opts.defaultDigits ?? 6;
+    this.dedup = new AlertDedup(opts.suppression ?? {});
+    this.updateEvery = opts.updateEvery ?? 60;
+    this.deliver = (a: Alert) => { this.stats.alertsOut++; opts.onAlert(a); };
     this.emitAlert = (a: Alert) => {
       this.stats.alerts[a.kind] = (this.stats.alerts[a.kind] ?? 0) + 1;
-      opts.onAlert(a);
+      const pass = this.dedup.offer(a);
+      if (pass) this.deliver(pass); else this.stats.suppressed++;
     };
     this.tracker = new Tracker(opts.tracker ?? {}, (e) => this.event(e));
   }
@@ -113,12 +132,18 @@ export class Pipeline implements PacketSink {
     if (now > this.now) this.now = now;
     this.tracker.expire(this.now);
     for (const d of this.detectors) d.advance(this.now, this.emitAlert);
+    // Updates of folded alerts go out at most once per updateEvery seconds of packet time.
+    if (this.now - this.lastUpdate >= this.updateEvery) {
+      this.lastUpdate = this.now;
+      for (const u of this.dedup.flush(this.now)) this.deliver(u);
+    }
   }
 
   /** End of input: write every open flow's summary, let detectors report what is pending. */
   finish(): PipelineStats {
     this.tracker.finish();
     for (const d of this.detectors) d.flush(this.now, this.emitAlert);
+    for (const u of this.dedup.flush(Infinity)) this.deliver(u);
     return this.snapshot();
   }
 

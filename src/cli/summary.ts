@@ -19,7 +19,8 @@ export function formatSummary(st: PipelineStats, files: FileResult[], seconds: n
     `packet time span: ${span.toFixed(3)} s  analysis took ${seconds.toFixed(2)} s (${seconds > 0 ? Math.round(st.packets / seconds) : 0} packets/s)`,
     `flows: ${st.flows.created} created, ${st.flows.evicted} evicted by the table cap`,
     ...table('events by type', st.events),
-    ...table('alerts by kind', st.alerts),
+    ...table('alerts raised by kind', st.alerts),
+    `alerts written: ${st.alertsOut} (repeats folded by suppression: ${st.suppressed})`,
     ...table('decode errors', st.decodeErrors),
   ];
   if (Object.keys(st.linktypes).length) lines.push(...table('packets with unsupported link types', st.linktypes));

@@ -7,6 +7,9 @@
  * after the share falls below `rearm` × threshold (hysteresis), so a flood
  * is one alert that is updated, not one per event.
  *
+ * It also waits until packet time has covered one whole window (warm-up): the
+ * first seconds of a capture are not a representative mix.
+ *
  * Defaults: window 60 s, threshold 0.5 (the seed's), 500 events, rearm 0.8.
  * Comparable anchor: ntopng's per-host "flood" checks (256 SYN/s, 256 ICMP/s)
  * measure one type's rate; this measures its share of everything.
@@ -40,6 +43,8 @@ export class TypeFrequency implements Detector {
   private len = 0;
   capped = 0;
   alerts = 0;
+  /** packet time of the first event: judging starts one window later */
+  private start = -1;
 
   constructor(readonly cfg: TypeFrequencyConfig = TYPE_FREQUENCY_DEFAULTS) {
     cfg.types.forEach((t, i) => this.typeIndex.set(t, i));
@@ -60,7 +65,8 @@ export class TypeFrequency implements Detector {
     this.ty[at] = i;
     this.len++;
     this.counts[i]!++;
-    if (this.len < this.cfg.minEvents) return;
+    if (this.start < 0) this.start = e.ts;
+    if (this.len < this.cfg.minEvents || e.ts - this.start < this.cfg.window) return;
     const share = this.counts[i]! / this.len;
     if (!this.firing[i] && share > this.cfg.threshold) {
       this.firing[i] = true;
