@@ -42,7 +42,30 @@ const MAX_QUEUED_METHODS = 64;
 const enum S { Headers, Body, Chunk, ChunkData, ChunkEnd, Trailers, UntilClose, Dead }
 
 const REQUEST_LINE = /^([A-Za-z_][A-Za-z0-9_\-]{0,23}) (\S+) (HTTP\/\d\.\d)$/;
+/** A request line with the URI or version missing or malformed ("GET /", "GET / HTTP/1.", "OPTIONS"): taken only for a known method. */
+const LOOSE_REQUEST_LINE = /^([A-Za-z_][A-Za-z0-9_\-]{0,23})(?: (\S*)(?: (\S*))?)?$/;
 const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/;
+
+/**
+ * Methods for which a malformed request line is still reported (the list
+ * Wireshark's HTTP dissector recognises: RFC 9110, WebDAV, UPnP, RPC over HTTP, Cisco CCM).
+ */
+const KNOWN_METHODS = new Set([
+  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH',
+  'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'MKCALENDAR',
+  'CHECKOUT', 'CHECKIN', 'MERGE', 'LABEL', 'UPDATE', 'MKACTIVITY', 'MKWORKSPACE', 'VERSION-CONTROL', 'BASELINE-CONTROL',
+  'BCOPY', 'BMOVE', 'BDELETE', 'BPROPFIND', 'BPROPPATCH', 'NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE', 'POLL', 'M-SEARCH',
+  'CCM_POST', 'RPC_IN_DATA', 'RPC_OUT_DATA',
+]);
+
+/** Parses a request start line: strict for any method token, lenient (URI and version optional, any version text) for known methods. */
+function parseRequestLine(line: string): { method: string; uri: string; version: string } | null {
+  const m = REQUEST_LINE.exec(line);
+  if (m) return { method: m[1]!, uri: m[2]!, version: m[3]! };
+  const l = LOOSE_REQUEST_LINE.exec(line);
+  if (l && KNOWN_METHODS.has(l[1]!)) return { method: l[1]!, uri: l[2] ?? '', version: l[3] ?? '' };
+  return null;
+}
 
 /** Cheap first-bytes test: does this payload start like an HTTP request? */
 export function looksLikeRequest(buf: Buffer, off: number, len: number): boolean {
@@ -51,6 +74,8 @@ export function looksLikeRequest(buf: Buffer, off: number, len: number): boolean
   for (; i < n; i++) {
     const c = buf[off + i]!;
     if (c === 0x20) break;
+    // A bare known method ending the line ("OPTIONS\r\n"): malformed, but still a request.
+    if (c === 0x0d || c === 0x0a) return KNOWN_METHODS.has(buf.toString('latin1', off, off + i));
     const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2d || (i > 0 && c >= 0x30 && c <= 0x39);
     if (!ok) return false;
   }
@@ -192,16 +217,16 @@ export class HttpHalf implements StreamConsumer {
     }
     this.messages++;
     if (this.isClient) {
-      const m = REQUEST_LINE.exec(start);
+      const m = parseRequestLine(start);
       if (!m) {
         // Not a request we can name; keep framing as if it had no body.
         this.state = S.Headers;
         return;
       }
-      const method = m[1]!;
+      const method = m.method;
       if (this.conn.methods.length < MAX_QUEUED_METHODS) this.conn.methods.push(method);
       this.conn.sink.request({
-        t: this.hdrT!, method: safeString(method), uri: safeString(m[2]!), version: m[3]!,
+        t: this.hdrT!, method: safeString(method), uri: safeString(m.uri), version: safeString(m.version),
         host: host === null ? null : safeString(host), userAgent: ua === null ? null : safeString(ua),
         size: blockLen + (clen ?? 0),
       });
