@@ -108,6 +108,12 @@ export interface SyslogSinkOptions {
   retryInitialMs?: number;
   retryMaxMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * stream transports: after an unexpected disconnect, resend what was
+   * confirmed within this many ms (duplicates instead of the loss of
+   * messages the kernel accepted but the dying server never read); default 0
+   */
+  resendWindowMs?: number;
   logger?: SinkLogger;
 }
 
@@ -177,6 +183,7 @@ export class SyslogSink implements AlertSink {
         logger,
         ...retry,
         ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
+        ...(opts.resendWindowMs !== undefined ? { resendWindowMs: opts.resendWindowMs } : {}),
       });
     }
   }

@@ -227,6 +227,42 @@ describe('SpoolingStreamSender', () => {
     await tx.close();
   });
 
+  it('resendWindowMs: after a disconnect, recently confirmed messages are sent again, before the rest, in order', async () => {
+    const rx = new Receiver();
+    const port = await rx.listen();
+    const tx = sender(port, { resendWindowMs: 60_000 });
+    for (let i = 0; i < 5; i++) tx.send(`a${i}`);
+    await until(() => tx.stats().delivered === 5 && rx.msgs.length === 5);
+    await rx.stop();
+    await until(() => tx.stats().disconnects === 1);
+    for (let i = 0; i < 3; i++) tx.send(`b${i}`);
+    const rx2 = new Receiver();
+    await rx2.listen(port);
+    await until(() => rx2.msgs.length === 8);
+    expect(rx2.msgs).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'b0', 'b1', 'b2']);
+    expect(tx.stats().resent_window).toBe(5);
+    await tx.close();
+    await rx2.stop();
+  });
+
+  it('without resendWindowMs a disconnect after confirmed writes resends nothing', async () => {
+    const rx = new Receiver();
+    const port = await rx.listen();
+    const tx = sender(port);
+    for (let i = 0; i < 5; i++) tx.send(`a${i}`);
+    await until(() => tx.stats().delivered === 5 && rx.msgs.length === 5);
+    await rx.stop();
+    await until(() => tx.stats().disconnects === 1);
+    tx.send('b0');
+    const rx2 = new Receiver();
+    await rx2.listen(port);
+    await until(() => rx2.msgs.length === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rx2.msgs).toEqual(['b0']);
+    await tx.close();
+    await rx2.stop();
+  });
+
   it('keeps the spool across close() and a new sender delivers it first', async () => {
     const rx = new Receiver();
     const port = await rx.listen();
