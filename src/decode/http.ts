@@ -105,7 +105,14 @@ export class HttpHalf implements StreamConsumer {
 
   get dead(): boolean { return this.state === S.Dead; }
 
-  gap(len: number): void {
+  gap(len: number, cut = false): void {
+    if (cut && this.state === S.Headers && this.hdrLen > 0) {
+      // The snap length cut the header block: report what its start line says (as tshark does), then stop.
+      this.parseBlock(this.hdrLen, true);
+      this.hdrLen = 0;
+      this.state = S.Dead;
+      return;
+    }
     if (this.state === S.Body || this.state === S.ChunkData) {
       this.remaining -= len;
       if (this.remaining >= 0) {
@@ -199,9 +206,11 @@ export class HttpHalf implements StreamConsumer {
     return -1;
   }
 
-  private parseBlock(blockLen: number): void {
+  /** @param partial the block was cut short: its last line may be incomplete and is used only if it is the start line */
+  private parseBlock(blockLen: number, partial = false): void {
     const text = this.hdr.toString('latin1', 0, blockLen);
     const lines = text.split('\n');
+    if (partial && lines.length > 1) lines.pop();
     const start = lines[0]!.replace(/\r$/, '');
     let host: string | null = null, ua: string | null = null, clen: number | null = null, chunked = false;
     for (let i = 1; i < lines.length; i++) {

@@ -14,8 +14,12 @@ import type { PacketTime } from '../events/types.js';
 export interface StreamConsumer {
   /** in-order bytes buf[off, off+len) of one segment; t is the segment's packet time */
   data(buf: Buffer, off: number, len: number, t: PacketTime): void;
-  /** `len` bytes will never arrive */
-  gap(len: number): void;
+  /**
+   * `len` bytes will never arrive. `cut` is true when they are the tail of a
+   * segment the snap length cut short (what came before them is the head of
+   * that same segment), false when whole segments went missing.
+   */
+  gap(len: number, cut?: boolean): void;
 }
 
 const MAX_PENDING_SEGMENTS = 32;
@@ -43,12 +47,14 @@ export class TcpStream {
    *             cut the capture short, the missing bytes are reported as a gap
    */
   segment(seq: number, buf: Buffer, off: number, len: number, t: PacketTime, wire = len): void {
-    if (wire > len && len >= 0 && ((seq - this.next) | 0) === 0 && this.started) {
+    // The first segment seen starts the stream, also when the snap length cut it.
+    if (!this.started && wire > 0) { this.next = seq; this.started = true; }
+    if (wire > len && len >= 0 && ((seq - this.next) | 0) === 0) {
       if (len > 0) this.deliver(buf, off, len, t);
       this.gaps++;
       this.gapBytes += wire - len;
       this.next = (this.next + wire - len) >>> 0;
-      this.consumer.gap(wire - len);
+      this.consumer.gap(wire - len, true);
       this.drain();
       return;
     }
