@@ -184,16 +184,42 @@ export class DnsTcpHalf {
   private need = -1;
   private first: unknown = null;
   private dead = false;
+  /** bytes of a message the gap cut into, still to skip before the next length prefix */
+  private skip = 0;
+  /** framing was lost: the next segment is taken as the start of a message, on probation */
+  private resync = false;
 
   constructor(private readonly onMessage: (m: DnsMessage, size: number, first: unknown) => void) {}
 
-  gap(): void {
-    this.dead = true; // framing lost
+  /**
+   * `len` bytes are missing. Inside a message whose length we know, framing
+   * survives: the rest of that message is skipped. Otherwise the next segment
+   * is assumed to start a message (as a client or server writes each message
+   * with its length prefix), and kept only if it parses as one with a question.
+   */
+  gap(len = -1): void {
+    if (this.dead) return;
+    if (len >= 0 && this.need >= 0 && this.need - this.have >= len) {
+      // The hole lies inside the current message: that message is lost, the framing is not.
+      this.skip = this.need - this.have - len;
+      this.need = -1;
+    } else if (len >= 0 && this.need < 0 && this.have === 0 && this.skip >= len) {
+      this.skip -= len;
+    } else {
+      this.resync = true;
+      this.skip = 0;
+      this.need = -1;
+    }
+    this.have = 0;
   }
 
   /** `t` is opaque here: the time of the segment that started the message is handed back. */
   data(src: Buffer, off: number, len: number, t: unknown): void {
     const end = off + len;
+    if (this.skip > 0) {
+      const n = Math.min(this.skip, len);
+      this.skip -= n; off += n;
+    }
     while (off < end && !this.dead) {
       if (this.need < 0 && this.have === 0) this.first = t;
       if (this.need < 0) {
@@ -213,6 +239,10 @@ export class DnsTcpHalf {
       this.have += n; off += n;
       if (this.have === this.need) {
         const m = parseDns(this.buf, 0, this.need);
+        if (this.resync) {
+          this.resync = false;
+          if (m === null || m.qdcount === 0 || m.qname === '') { this.dead = true; return; }
+        }
         if (m) this.onMessage(m, this.need, this.first);
         this.need = -1;
         this.have = 0;
