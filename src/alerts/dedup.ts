@@ -119,18 +119,21 @@ export class AlertDedup {
   /**
    * Updates for every group that folded alerts since the last flush (in the
    * order the groups started). With `now` (packet time), windows that ended
-   * by then are also forgotten.
+   * by then are also forgotten; flush(Infinity) at end of input forgets all.
    */
   flush(now?: number): Alert[] {
     const out = this.pending;
     this.pending = [];
-    if (now !== undefined && now > this.now) this.now = now;
+    // flush(Infinity) at end of input forgets everything, but an infinite (or
+    // NaN) horizon must not stick in the clock used by later offers
+    if (now !== undefined && Number.isFinite(now) && now > this.now) this.now = now;
+    const horizon = now === undefined || Number.isNaN(now) ? undefined : Math.max(now, this.now);
     for (const [key, w] of this.windows) {
       if (w.dirty) {
         out.push(this.update(w));
         w.dirty = false;
       }
-      if (now !== undefined && this.now - w.start >= w.interval) {
+      if (horizon !== undefined && horizon - w.start >= w.interval) {
         this.windows.delete(key);
         this.c.expired++;
       }

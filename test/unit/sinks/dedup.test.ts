@@ -120,6 +120,16 @@ describe('AlertDedup', () => {
     expect(d.stats().entries).toBe(0);
   });
 
+  it('flush(Infinity) at end of input reports and forgets everything without breaking later offers', () => {
+    const d = new AlertDedup({ interval: 10 });
+    d.offer(a(0));
+    d.offer(a(1));
+    expect(d.flush(Infinity).map((u) => u.count)).toEqual([2]);
+    expect(d.stats().entries).toBe(0);
+    expect(d.offer(a(2))).not.toBeNull();
+    expect(d.offer(a(3))).toBeNull(); // the clock did not jump to Infinity
+  });
+
   it('treats an out-of-order (earlier) alert as inside the window', () => {
     const d = new AlertDedup({ interval: 10 });
     d.offer(a(100));
