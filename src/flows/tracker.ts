@@ -201,11 +201,13 @@ export class Tracker {
     if (f.app === App.Undecided) {
       if (syn || p.payLen === 0) return;
       const b = p.buf, o = p.payOff, n = p.payLen;
+      // Either side may speak first (and a capture may start mid-connection): a request
+      // names its sender the client, a response names the other side.
       if (looksLikeSsh(b, o, n)) this.startSsh(f);
-      else if (orig && looksLikeRequest(b, o, n)) this.startHttp(f, true);
-      else if (!orig && looksLikeResponse(b, o, n)) this.startHttp(f, false);
+      else if (looksLikeRequest(b, o, n)) this.startHttp(f, orig);
+      else if (looksLikeResponse(b, o, n)) this.startHttp(f, !orig);
       else if (isDnsPort(f.bport) || isDnsPort(f.aport)) this.startDnsTcp(f);
-      else if (orig || ++f.probes >= MAX_PROBES) { f.app = App.None; return; }
+      else if (++f.probes >= MAX_PROBES) { f.app = App.None; return; }
       else return;
     }
     const stream = orig ? f.origStream : f.respStream;
