@@ -198,9 +198,9 @@ export class Tracker {
 
   /** Application layer: pick a parser from the first payload bytes, then feed the ordered stream. */
   private app(f: Flow, orig: boolean, p: Packet, syn: boolean): void {
+    const b = p.buf, o = p.payOff, n = p.payLen;
     if (f.app === App.Undecided) {
-      if (syn || p.payLen === 0) return;
-      const b = p.buf, o = p.payOff, n = p.payLen;
+      if (n === 0) return;
       // Either side may speak first (and a capture may start mid-connection): a request
       // names its sender the client, a response names the other side.
       if (looksLikeSsh(b, o, n)) this.startSsh(f);
@@ -211,7 +211,8 @@ export class Tracker {
       else return;
     }
     const stream = orig ? f.origStream : f.respStream;
-    if (stream !== null) stream.segment(p.seq, p.buf, p.payOff, p.payLen, timeOf(p), p.payWire);
+    // Data carried in a SYN starts one past the SYN's sequence number.
+    if (stream !== null) stream.segment(syn ? (p.seq + 1) >>> 0 : p.seq, b, o, n, timeOf(p), p.payWire);
   }
 
   private startHttp(f: Flow, clientIsOrig: boolean): void {
