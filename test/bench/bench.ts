@@ -4,7 +4,7 @@
  *
  *   npm run bench                 build, compile the bench, run it
  *   node dist-bench/bench.js [--regen] [--packets N] [--runs N] [--timeout SEC]
- *                            [--no-readers] [--rss time|proc] [--file PCAP]
+ *                            [--no-readers] [--rss time|proc] [--file PCAP] [--cli JS]
  *
  * The capture is bench-data/bench.pcap, generated (test/bench/gen-capture.ts)
  * when missing, when its metadata does not match this generator or the
@@ -34,7 +34,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { DEFAULT_OUT, DEFAULT_PACKETS, GENERATOR_VERSION, ROOT, generateCapture, metaPathFor, type GenMeta } from './gen-capture.js';
 import { runReaderCompare, table, type ReaderSummary } from './reader-compare.js';
 
-const TAPWATCH_CLI = resolve(ROOT, 'dist/cli/main.js');
+const DEFAULT_CLI = resolve(ROOT, 'dist/cli/main.js');
 const RESULTS = resolve(ROOT, 'bench-data/results.json');
 const GNU_TIME = '/usr/bin/time';
 
@@ -46,6 +46,7 @@ interface Options {
   timeoutSec: number;
   readers: boolean;
   rss: 'time' | 'proc' | 'auto';
+  cli: string;
 }
 
 interface Tool {
@@ -91,7 +92,7 @@ function median(xs: number[]): number {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { file: DEFAULT_OUT, regen: false, packets: undefined, runs: 3, timeoutSec: 600, readers: true, rss: 'auto' };
+  const o: Options = { file: DEFAULT_OUT, regen: false, packets: undefined, runs: 3, timeoutSec: 600, readers: true, rss: 'auto', cli: DEFAULT_CLI };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => {
@@ -126,9 +127,12 @@ function parseArgs(argv: string[]): Options {
       case '--file':
         o.file = resolve(val());
         break;
+      case '--cli':
+        o.cli = resolve(val());
+        break;
       case '-h':
       case '--help':
-        log('usage: node dist-bench/bench.js [--regen] [--packets N] [--runs N] [--timeout SEC] [--no-readers] [--rss time|proc] [--file PCAP]');
+        log('usage: node dist-bench/bench.js [--regen] [--packets N] [--runs N] [--timeout SEC] [--no-readers] [--rss time|proc] [--file PCAP] [--cli dist/cli/main.js]');
         process.exit(0);
         break;
       default:
@@ -136,6 +140,12 @@ function parseArgs(argv: string[]): Options {
     }
   }
   return o;
+}
+
+/** Path relative to the repository when inside it, else absolute. */
+function rel(p: string): string {
+  const r = relative(ROOT, p);
+  return r.startsWith('..') ? p : r;
 }
 
 function firstLine(cmd: string, args: string[]): string | undefined {
@@ -223,7 +233,7 @@ function prepareCapture(o: Options): { packets: number; bytes: number; meta?: Ge
   else if (isDefault && meta !== undefined && meta.generatorVersion !== GENERATOR_VERSION) why = `generator changed (v${meta.generatorVersion} -> v${GENERATOR_VERSION})`;
   else if (isDefault && meta !== undefined && meta.packets !== want) why = `${meta.packets} packets, ${want} wanted`;
   if (why !== '') {
-    log(`Generating ${relative(ROOT, o.file)} (${why}): ${want.toLocaleString('en-US')} packets ...`);
+    log(`Generating ${rel(o.file)} (${why}): ${want.toLocaleString('en-US')} packets ...`);
     meta = generateCapture({ packets: want, out: o.file, progress: (n) => process.stdout.write(`\r  ${n.toLocaleString('en-US')} packets`) });
     process.stdout.write('\r');
     log(`  ${meta.packets.toLocaleString('en-US')} packets, ${(meta.bytes / 2 ** 20).toFixed(1)} MiB, ${meta.spanSec} s of traffic, ${meta.distinctHosts.toLocaleString('en-US')} hosts, in ${meta.genSeconds} s`);
@@ -236,18 +246,18 @@ function prepareCapture(o: Options): { packets: number; bytes: number; meta?: Ge
 
 // ---------------------------------------------------------------- tools
 
-function tools(file: string): Tool[] {
+function tools(file: string, cli: string): Tool[] {
   const node = process.execPath;
   const list: Tool[] = [
     { name: 'tcpdump', role: 'bare read (ceiling)', cmd: 'tcpdump', args: ['-r', file, '-w', '/dev/null'] },
     // -n: never resolve names, so no run waits on DNS (IP resolution is off by default anyway)
     { name: 'tshark', role: 'full dissector (peer)', cmd: 'tshark', args: ['-n', '-r', file, '-T', 'fields', '-e', 'frame.number'] },
-    { name: 'tapwatch', role: 'all stages + event log', cmd: node, args: [TAPWATCH_CLI, 'analyze', file, '--output', '/dev/null', '--events', '/dev/null'] },
-    { name: 'tapwatch-noev', role: 'all stages, no event log', cmd: node, args: [TAPWATCH_CLI, 'analyze', file, '--output', '/dev/null'] },
+    { name: 'tapwatch', role: 'all stages + event log', cmd: node, args: [cli, 'analyze', file, '--output', '/dev/null', '--events', '/dev/null'] },
+    { name: 'tapwatch-noev', role: 'all stages, no event log', cmd: node, args: [cli, 'analyze', file, '--output', '/dev/null'] },
   ];
   for (const t of list) {
     if (t.name.startsWith('tapwatch')) {
-      if (!existsSync(TAPWATCH_CLI)) t.unavailable = `${relative(ROOT, TAPWATCH_CLI)} not built yet (the CLI is not in src/cli/main.ts, or "npm run build" did not produce it)`;
+      if (!existsSync(cli)) t.unavailable = `${rel(cli)} not built yet (the CLI is not in src/cli/main.ts, or "npm run build" did not produce it)`;
       else t.version = `node ${process.version}`;
       continue;
     }
@@ -336,7 +346,7 @@ async function main(): Promise<void> {
   const method = useGnuTime
     ? "wall: process.hrtime around spawn..exit; peak RSS: GNU time %M (/usr/bin/time -f '%e %M' -o FILE)"
     : 'wall: process.hrtime around spawn..exit; peak RSS: /proc/PID/status VmHWM polled every 10 ms';
-  const list = tools(o.file);
+  const list = tools(o.file, o.cli);
   const results: ToolResult[] = list.map((t) => {
     const r: ToolResult = { tool: t.name, role: t.role, command: quote([t.cmd === process.execPath ? 'node' : t.cmd, ...t.args]), status: t.unavailable ? 'unavailable' : 'ok', runs: [] };
     if (t.version !== undefined) r.version = t.version;
@@ -344,7 +354,7 @@ async function main(): Promise<void> {
     return r;
   });
 
-  log(`\nCapture: ${relative(ROOT, o.file)}: ${cap.packets.toLocaleString('en-US')} packets, ${(cap.bytes / 2 ** 20).toFixed(1)} MiB`);
+  log(`\nCapture: ${rel(o.file)}: ${cap.packets.toLocaleString('en-US')} packets, ${(cap.bytes / 2 ** 20).toFixed(1)} MiB`);
   log(`Runs: ${o.runs} per tool, interleaved, timeout ${o.timeoutSec} s each. ${method}`);
   for (const r of results) if (r.status === 'unavailable') log(`  ${r.tool}: skipped: ${r.note}`);
   warmCache(o.file);
@@ -420,7 +430,7 @@ async function main(): Promise<void> {
   const out = {
     date: new Date().toISOString(),
     machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
-    capture: { file: relative(ROOT, o.file), packets: cap.packets, bytes: cap.bytes, ...(cap.meta !== undefined ? { spanSec: cap.meta.spanSec, distinctHosts: cap.meta.distinctHosts, seed: cap.meta.seed, flows: cap.meta.flows } : {}) },
+    capture: { file: rel(o.file), packets: cap.packets, bytes: cap.bytes, ...(cap.meta !== undefined ? { spanSec: cap.meta.spanSec, distinctHosts: cap.meta.distinctHosts, seed: cap.meta.seed, flows: cap.meta.flows } : {}) },
     runsPerTool: o.runs,
     method,
     tools: results,
@@ -429,7 +439,7 @@ async function main(): Promise<void> {
   };
   mkdirSync(dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(out, null, 2) + '\n');
-  log(`\nWrote ${relative(ROOT, RESULTS)}`);
+  log(`\nWrote ${rel(RESULTS)}`);
 }
 
 main().catch((e: unknown) => {

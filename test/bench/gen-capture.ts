@@ -38,7 +38,7 @@ import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } 
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 export const DEFAULT_PACKETS = 1_200_000;
 export const DEFAULT_SEED = 0x7a9c5eed;
 export const DEFAULT_DURATION_SEC = 600;
@@ -403,7 +403,8 @@ class TcpConv implements Task {
     this.closeRst = u < 0.04;
     this.closeBy = r.chance(0.62) ? 0 : 1;
     this.close4 = r.chance(0.35);
-    this.linger = this.closeBy === 0 ? r.logu(2_000, 8_000_000) : r.logu(50_000, 15_000_000);
+    // idle keep-alive before the close: browsers hold connections for up to a minute, servers time out after 5..75 s
+    this.linger = this.closeBy === 0 ? r.logu(2_000, 60_000_000) : r.logu(5_000_000, 75_000_000);
   }
 
   /** rough packet count, for pacing arrivals */
@@ -1500,7 +1501,7 @@ class Gen {
       for (const m of msgs) if (m.len === 0) m.len = m.hdr!.length;
     }
     for (let k = 0; k < nreq; k++) {
-      const think = k === 0 ? r.range(30, 600) : r.logu(20_000, 4_000_000);
+      const think = k === 0 ? r.range(30, 600) : r.logu(20_000, 10_000_000);
       const resp = this.httpExchange(r, host, si, start);
       if (tls) {
         msgs.push({ dir: 0, hdr: null, len: tlsLen(resp.req.length + 22), pool: this.randPool, poolOff: r.int(this.randPool.length), think, tlsBase: 0 });
@@ -1508,6 +1509,14 @@ class Gen {
       } else {
         msgs.push({ dir: 0, hdr: resp.req, len: resp.req.length, pool: this.htmlPool, poolOff: 0, think, tlsBase: -1 });
         msgs.push({ dir: 1, hdr: resp.hdr, len: resp.total, pool: resp.pool, poolOff: resp.poolOff, think: rtt + resp.proc, tlsBase: -1 });
+      }
+    }
+    if (tls && r.chance(0.03)) {
+      // long-lived connection (push channel, websocket): small records every few seconds for minutes
+      const rounds = r.range(10, 60);
+      for (let k = 0; k < rounds; k++) {
+        msgs.push({ dir: 1, hdr: null, len: r.range(40, 900), pool: this.randPool, poolOff: r.int(this.randPool.length), think: r.logu(2_000_000, 30_000_000), tlsBase: 0 });
+        msgs.push({ dir: 0, hdr: null, len: r.range(30, 120), pool: this.randPool, poolOff: r.int(this.randPool.length), think: r.range(200, 5000), tlsBase: 0 });
       }
     }
     const c: ConvInit = {
@@ -1543,7 +1552,7 @@ class Gen {
       path = `/static/css/${r.pick(WORDS)}.${r.u32().toString(16)}.css`;
       ctype = 'text/css';
     } else if (v < 0.65) {
-      path = `/images/${r.pick(WORDS)}-${r.int(10000)}.${r.pick(['jpg', 'png', 'webp'])}`;
+      path = `/images/${r.pick(WORDS)}-${r.int(10000)}.${r.pick(['jpg', 'jpg', 'webp'])}`;
       ctype = path.endsWith('png') ? 'image/png' : path.endsWith('jpg') ? 'image/jpeg' : 'image/webp';
       pool = this.randPool;
     } else if (v < 0.85) {
@@ -1579,6 +1588,11 @@ class Gen {
     const u = r.float();
     const size = u < 0.6 ? r.range(100, 3000) : u < 0.9 ? r.range(3000, 30000) : u < 0.99 ? r.range(30000, 200000) : r.range(200000, 2000000);
     const h = `HTTP/1.1 200 OK\r\nDate: ${date}\r\nServer: ${this.sSoft[si]}\r\nContent-Type: ${ctype}\r\nContent-Length: ${size}\r\nConnection: keep-alive\r\nCache-Control: max-age=${r.pick([0, 60, 3600, 86400])}\r\n\r\n`;
+    if (ctype === 'application/json') {
+      // a complete, valid JSON document of exactly `size` bytes
+      const hdr = Buffer.concat([Buffer.from(h, 'latin1'), jsonBody(r, size)]);
+      return { req: Buffer.from(req, 'latin1'), hdr, total: hdr.length, pool, poolOff: 0, proc };
+    }
     const hdr = Buffer.from(h, 'latin1');
     return { req: Buffer.from(req, 'latin1'), hdr, total: hdr.length + size, pool, poolOff: r.int(pool.length), proc };
   }
@@ -1739,6 +1753,21 @@ class Gen {
     this.schedule(new SynProber(this, this.nowUs, src, targets, [445], (i) => fate[i]!, 400, 40, 1500, 64, 128));
     this.note('sweep', src, ...targets);
   }
+}
+
+function jsonBody(r: Rng, size: number): Buffer {
+  const parts: string[] = ['{"items":['];
+  let len = parts[0]!.length;
+  const close = ']}';
+  for (let i = 0; ; i++) {
+    const item = `${i > 0 ? ',' : ''}{"id":${r.int(1_000_000)},"name":"${r.pick(WORDS)} ${r.pick(WORDS)}","score":${r.int(1000) / 10},"tags":["${r.pick(WORDS)}","${r.pick(WORDS)}"],"active":${r.chance(0.5)}}`;
+    if (len + item.length + close.length > size) break;
+    parts.push(item);
+    len += item.length;
+  }
+  // JSON allows whitespace between tokens: pad to the exact length
+  parts.push(' '.repeat(Math.max(0, size - len - close.length)), close);
+  return Buffer.from(parts.join(''), 'latin1');
 }
 
 function writeMac(b: Buffer, o: number, ip: number): void {
