@@ -29,7 +29,8 @@ interface Pending { seq: number; data: Buffer; t: PacketTime }
 
 export class TcpStream {
   private next = 0;
-  private started = false;
+  /** the stream has seen its first segment */
+  started = false;
   private pending: Pending[] = [];
   private pendingBytes = 0;
   gaps = 0;

@@ -209,6 +209,9 @@ export class Tracker {
       else if (isDnsPort(f.bport) || isDnsPort(f.aport)) this.startDnsTcp(f);
       else if (++f.probes >= MAX_PROBES) { f.app = App.None; return; }
       else return;
+    } else if (f.app === App.Http && n > 0 && looksLikeSsh(b, o, n) && !(orig ? f.origStream : f.respStream)?.started) {
+      // An SSH server answering an HTTP probe (a GET sent to port 22): its banner still counts.
+      this.startSsh(f);
     }
     const stream = orig ? f.origStream : f.respStream;
     // Data carried in a SYN starts one past the SYN's sequence number.
