@@ -259,7 +259,7 @@ export class Tracker {
     f.app = App.Dns;
     const half = (fromOrig: boolean): StreamConsumer => {
       const d = new DnsTcpHalf((m, size, first) => this.dns(m, this.base(f, fromOrig, first as PacketTime, 'tcp'), size));
-      return { data: (b, o, n, t) => d.data(b, o, n, t), gap: () => d.gap() };
+      return { data: (b, o, n, t) => d.data(b, o, n, t), gap: (n) => d.gap(n) };
     };
     f.origStream = new TcpStream(half(true));
     f.respStream = new TcpStream(half(false));
