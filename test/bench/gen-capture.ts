@@ -38,7 +38,7 @@ import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } 
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 export const DEFAULT_PACKETS = 1_200_000;
 export const DEFAULT_SEED = 0x7a9c5eed;
 export const DEFAULT_DURATION_SEC = 600;
