@@ -1,37 +1,46 @@
 /**
  * Configuration: one schema with defaults, read from a JSON file and
- * overridden by command-line flags. Unknown keys and wrong types are rejected
- * with the key path, so a typo never silently leaves a default in place.
+ * overridden by command-line flags. The detector part of the schema is built
+ * from each detector's documented defaults (src/detect/index.ts). Unknown
+ * keys and wrong types are rejected with the key path, so a typo never
+ * silently leaves a default in place.
  */
 import { readFileSync } from 'node:fs';
-import { SIZE_ANOMALY_DEFAULTS, type SizeAnomalyConfig } from './detect/size-anomaly.js';
-import { TYPE_FREQUENCY_DEFAULTS, type TypeFrequencyConfig } from './detect/type-frequency.js';
-import { EVENT_RATE_DEFAULTS, type EventRateConfig } from './detect/event-rate.js';
+import { detectorDefaults, type DetectorSettings } from './detect/index.js';
 import { DEFAULT_TIMEOUTS, DEFAULT_MAX_FLOWS, type FlowTimeouts } from './flows/flow-table.js';
+import { DEFAULT_SUPPRESSION_INTERVAL } from './alerts/dedup.js';
+import { PRIVATE_NETS } from './util/cidr.js';
 
 export class ConfigError extends Error {}
 
-type WithEnabled<T> = T & { enabled: boolean };
-
 export interface Config {
-  flows: { timeouts: FlowTimeouts; maxFlows: number };
-  detectors: {
-    size_anomaly: WithEnabled<SizeAnomalyConfig>;
-    type_frequency: WithEnabled<TypeFrequencyConfig>;
-    event_rate: WithEnabled<EventRateConfig>;
+  network: {
+    /** HOME_NET (Suricata's term): the networks tapwatch protects */
+    homeNet: string[];
   };
+  flows: { timeouts: FlowTimeouts; maxFlows: number };
+  alerts: {
+    /** seconds a repeated alert (kind, src, dst) is folded into the first; 0 disables (Zeek: 3600) */
+    suppression: number;
+    /** per-kind suppression intervals, e.g. {"port_scan": 900} */
+    perKind: Record<string, number>;
+    /** seconds of packet time between updates of a folded alert */
+    updateEvery: number;
+  };
+  detectors: Record<string, DetectorSettings>;
 }
 
 export function defaultConfig(): Config {
   return {
+    network: { homeNet: [...PRIVATE_NETS] },
     flows: { timeouts: { ...DEFAULT_TIMEOUTS }, maxFlows: DEFAULT_MAX_FLOWS },
-    detectors: {
-      size_anomaly: { enabled: true, ...SIZE_ANOMALY_DEFAULTS },
-      type_frequency: { enabled: true, ...TYPE_FREQUENCY_DEFAULTS, types: [...TYPE_FREQUENCY_DEFAULTS.types] },
-      event_rate: { enabled: true, ...EVENT_RATE_DEFAULTS, types: [...EVENT_RATE_DEFAULTS.types] },
-    },
+    alerts: { suppression: DEFAULT_SUPPRESSION_INTERVAL, perKind: {}, updateEvery: 60 },
+    detectors: detectorDefaults(),
   };
 }
+
+/** Maps whose keys are the user's (not part of the schema); their values must be numbers. */
+const FREE_MAPS = new Set(['alerts.perKind']);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -47,6 +56,11 @@ function mergeInto(target: Record<string, Json>, over: Json, path: string): void
   }
   for (const [k, v] of Object.entries(over)) {
     const p = path ? `${path}.${k}` : k;
+    if (FREE_MAPS.has(path)) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`${p}: expected a non-negative number, got ${JSON.stringify(v)}`);
+      target[k] = v;
+      continue;
+    }
     if (!(k in target)) throw new ConfigError(`${p}: unknown key`);
     const cur = target[k]!;
     if (cur !== null && typeof cur === 'object' && !Array.isArray(cur)) {

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { Pipeline } from '../pipeline.js';
 import { readCapture, InputError } from '../capture/reader.js';
 import { buildDetectors } from '../detect/index.js';
+import { CidrSet } from '../util/cidr.js';
 import { eventToJson } from '../events/serialize.js';
 import { formatJson, formatText, type FormatContext } from '../alerts/format/index.js';
 import { LineWriter } from '../util/line-writer.js';
@@ -45,8 +46,10 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
   const events = o.events ? new LineWriter(o.events) : null;
   const alerts: Alert[] = [];
   const pipeline = new Pipeline({
-    detectors: buildDetectors(o.config),
+    detectors: buildDetectors(o.config.detectors, { homeNet: CidrSet.parse(o.config.network.homeNet, 'network.homeNet') }),
     tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows },
+    suppression: { interval: o.config.alerts.suppression, perKind: o.config.alerts.perKind },
+    updateEvery: o.config.alerts.updateEvery,
     onAlert: (a) => {
       if (o.format === 'json') out.line(formatJson(a, ctx));
       else alerts.push(a);

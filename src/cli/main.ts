@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { analyze, UsageError } from './analyze.js';
 import { defaultConfig, mergeConfig, loadConfigFile, parseSet, ConfigError, type Config } from '../config.js';
 import { InputError } from '../capture/reader.js';
+import { CidrError } from '../util/cidr.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof UsageError || e instanceof InputError || e instanceof ConfigError) fail(e.message);
+  if (e instanceof UsageError || e instanceof InputError || e instanceof ConfigError || e instanceof CidrError) fail(e.message);
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string' && err.syscall) fail(`${err.path ?? ''}${err.path ? ': ' : ''}${err.message}`);
   // A bug, not a user error: say so plainly, keep the trace for the report.

@@ -17,6 +17,7 @@ import type { Detector, Emit } from './detector.js';
 import type { NetEvent } from '../events/types.js';
 import { makeAlert, PRIMARY_EVENT_TYPES } from './alert.js';
 import { BoundedMap } from './window.js';
+import type { DetectorSpec } from './index.js';
 
 export interface EventRateConfig {
   maxPerSecond: number;
@@ -26,10 +27,14 @@ export interface EventRateConfig {
 }
 
 export const EVENT_RATE_DEFAULTS: EventRateConfig = {
-  maxPerSecond: 500, window: 60, maxSources: 100_000, types: PRIMARY_EVENT_TYPES,
+  maxPerSecond: 500, window: 60, maxSources: 100_000, types: [...PRIMARY_EVENT_TYPES],
 };
 
 interface SourceRate { second: number; count: number; peak: number; firstOver: number; lastAlert: number; dsts: Set<string> }
+
+export const eventRateSpec: DetectorSpec<EventRateConfig> = {
+  name: 'event_rate', defaults: EVENT_RATE_DEFAULTS, create: (c) => new EventRate(c),
+};
 
 export class EventRate implements Detector {
   readonly name = 'event_rate';

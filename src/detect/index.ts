@@ -1,15 +1,52 @@
-/** The detector registry: builds the enabled detectors from the configuration. */
+/**
+ * The detector registry. Each detector file exports a DetectorSpec (its name,
+ * its documented defaults, a factory); adding a detector is one line in
+ * DETECTORS. The configuration schema (src/config.ts) is built from these
+ * defaults, so every tunable is validated and documented in one place.
+ */
 import type { Detector } from './detector.js';
-import type { Config } from '../config.js';
-import { SizeAnomaly } from './size-anomaly.js';
-import { TypeFrequency } from './type-frequency.js';
-import { EventRate } from './event-rate.js';
+import { CidrSet } from '../util/cidr.js';
+import { sizeAnomalySpec } from './size-anomaly.js';
+import { typeFrequencySpec } from './type-frequency.js';
+import { eventRateSpec } from './event-rate.js';
 
-export function buildDetectors(cfg: Config): Detector[] {
-  const d = cfg.detectors;
+/** What every detector may consult besides its own configuration. */
+export interface DetectorContext {
+  /** HOME_NET: "inside" for direction-aware detectors (exfiltration, scans from outside) */
+  homeNet: CidrSet;
+}
+
+export interface DetectorSpec<C extends object = object> {
+  readonly name: string;
+  /** defaults, documented in the detector's file next to the anchors' defaults */
+  readonly defaults: C;
+  create(cfg: C, ctx: DetectorContext): Detector;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySpec = DetectorSpec<any>;
+
+export const DETECTORS: readonly AnySpec[] = [
+  sizeAnomalySpec,
+  typeFrequencySpec,
+  eventRateSpec,
+];
+
+export type DetectorSettings = Record<string, unknown> & { enabled: boolean };
+
+export function detectorDefaults(): Record<string, DetectorSettings> {
+  const out: Record<string, DetectorSettings> = {};
+  for (const s of DETECTORS) out[s.name] = { enabled: true, ...structuredClone(s.defaults) };
+  return out;
+}
+
+export function buildDetectors(settings: Record<string, DetectorSettings>, ctx: DetectorContext): Detector[] {
   const out: Detector[] = [];
-  if (d.size_anomaly.enabled) out.push(new SizeAnomaly(d.size_anomaly));
-  if (d.type_frequency.enabled) out.push(new TypeFrequency(d.type_frequency));
-  if (d.event_rate.enabled) out.push(new EventRate(d.event_rate));
+  for (const s of DETECTORS) {
+    const c = settings[s.name];
+    if (!c || !c.enabled) continue;
+    const { enabled: _e, ...cfg } = c;
+    out.push(s.create(cfg, ctx));
+  }
   return out;
 }

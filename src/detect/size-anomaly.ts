@@ -22,6 +22,7 @@ import type { Detector, Emit } from './detector.js';
 import type { NetEvent } from '../events/types.js';
 import { SampleWindow, BoundedMap } from './window.js';
 import { makeAlert } from './alert.js';
+import type { DetectorSpec } from './index.js';
 
 export interface SizeAnomalyConfig {
   /** which rule must fire: both (default: fewer false alarms on heavy-tailed traffic), either, ratio, sigma */
@@ -37,6 +38,10 @@ export interface SizeAnomalyConfig {
 
 export const SIZE_ANOMALY_DEFAULTS: SizeAnomalyConfig = {
   rule: 'both', window: 300, ratio: 10, k: 4, minSamples: 30, minBytes: 10 << 20, maxSamples: 100_000,
+};
+
+export const sizeAnomalySpec: DetectorSpec<SizeAnomalyConfig> = {
+  name: 'size_anomaly', defaults: SIZE_ANOMALY_DEFAULTS, create: (c) => new SizeAnomaly(c),
 };
 
 export class SizeAnomaly implements Detector {

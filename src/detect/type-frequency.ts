@@ -17,6 +17,7 @@
 import type { Detector, Emit } from './detector.js';
 import type { NetEvent } from '../events/types.js';
 import { makeAlert, PRIMARY_EVENT_TYPES } from './alert.js';
+import type { DetectorSpec } from './index.js';
 
 export interface TypeFrequencyConfig {
   window: number;
@@ -28,7 +29,11 @@ export interface TypeFrequencyConfig {
 }
 
 export const TYPE_FREQUENCY_DEFAULTS: TypeFrequencyConfig = {
-  window: 60, threshold: 0.5, minEvents: 500, rearm: 0.8, types: PRIMARY_EVENT_TYPES, maxEvents: 1_000_000,
+  window: 60, threshold: 0.5, minEvents: 500, rearm: 0.8, types: [...PRIMARY_EVENT_TYPES], maxEvents: 1_000_000,
+};
+
+export const typeFrequencySpec: DetectorSpec<TypeFrequencyConfig> = {
+  name: 'type_frequency', defaults: TYPE_FREQUENCY_DEFAULTS, create: (c) => new TypeFrequency(c),
 };
 
 export class TypeFrequency implements Detector {
