@@ -145,9 +145,13 @@ type LoadResult = { ok: true; mod: NativeModule } | { ok: false; reason: string;
 
 let loaded: LoadResult | undefined;
 
+// npm drops an optional dependency whose build failed (node_modules/tapwatch-pcap is removed),
+// so after installing the headers `npm install` is what brings it back; `npm rebuild
+// tapwatch-pcap` only helps while the link still exists.
 const ADDON_MISSING =
   'live capture needs the tapwatch-pcap addon, which was not built: install libpcap-dev ' +
-  '(apt-get install libpcap-dev) and a C++ toolchain (build-essential, python3), then run `npm rebuild tapwatch-pcap`';
+  '(apt-get install libpcap-dev) and a C++ toolchain (build-essential, python3), then run `npm install` ' +
+  '(or `npm rebuild tapwatch-pcap` if node_modules/tapwatch-pcap exists)';
 
 function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' | ').trim();
@@ -188,8 +192,9 @@ function loadNative(): LoadResult {
     }
   }
   const cause = builtErr ?? firstErr;
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  loaded = { ok: false, reason: `${ADDON_MISSING} (load error: ${oneLine(detail)})`, cause };
+  // First line only: Node appends the require stack on the following lines.
+  const detail = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]?.trim() ?? '';
+  loaded = { ok: false, reason: `${ADDON_MISSING} (load error: ${detail})`, cause };
   return loaded;
 }
 
