@@ -54,16 +54,49 @@ export class UdpSender {
     this.o = opts;
     this.log = opts.logger ?? nullLogger;
     this.delay = opts.retryInitialMs ?? 250;
-    const family = net.isIPv6(opts.host) ? 'udp6' : 'udp4';
-    this.sock = dgram.createSocket(family);
-    this.sock.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    this.sock.connect(opts.port, opts.host, () => {
+    this.sock = this.open();
+  }
+
+  /** a connected UDP socket; a failed connect (e.g. DNS) is retried with backoff */
+  private open(): dgram.Socket {
+    const family = net.isIPv6(this.o.host) ? 'udp6' : 'udp4';
+    const sock = dgram.createSocket(family);
+    let connected = false;
+    const failed = (err: NodeJS.ErrnoException) => {
+      // connect failed (DNS …): what was held goes to the spool (or is dropped), retry later
+      this.c.errors++;
+      this.log('error', `syslog ${this.o.name}: cannot connect UDP socket, retrying`, { err: err.message });
+      const held = this.held;
+      this.held = [];
+      this.down = true;
+      for (const m of held) this.route(m, true);
+      this.wakeIfIdle();
+      try {
+        sock.close();
+      } catch {
+        /* already closed */
+      }
+      const t = setTimeout(() => {
+        if (!this.closed) this.sock = this.open();
+      }, this.delay);
+      this.delay = Math.min(this.delay * 2, this.o.retryMaxMs ?? 30_000);
+      t.unref();
+    };
+    sock.on('error', (err: NodeJS.ErrnoException) => (connected ? this.onError(err) : failed(err)));
+    // Node reports a failed connect (e.g. ENOTFOUND) to this callback, not as an 'error' event
+    sock.connect(this.o.port, this.o.host, (err?: Error) => {
+      if (err) return failed(err as NodeJS.ErrnoException);
+      connected = true;
       this.ready = true;
+      this.down = false;
+      this.delay = this.o.retryInitialMs ?? 250;
       const held = this.held;
       this.held = [];
       for (const m of held) this.route(m);
+      if (this.o.spool && !this.o.spool.isEmpty) this.scheduleRetry();
     });
-    this.sock.unref();
+    sock.unref();
+    return sock;
   }
 
   send(msg: string): void {
@@ -73,7 +106,8 @@ export class UdpSender {
       return;
     }
     if (!this.ready) {
-      this.held.push(msg); // connect() resolves the address; a few ms at startup
+      if (this.down) this.route(msg, true); // connect failed: spool or drop until it works
+      else this.held.push(msg); // connect() resolves the address; a few ms at startup
       return;
     }
     this.route(msg);
@@ -110,9 +144,13 @@ export class UdpSender {
     };
   }
 
-  private route(msg: string): void {
+  private route(msg: string, unconnected = false): void {
     const spool = this.o.spool;
-    if (spool && (this.down || !spool.isEmpty)) {
+    if (unconnected && !spool) {
+      this.drop(1, 'socket not connected');
+      return;
+    }
+    if (spool && (unconnected || this.down || !spool.isEmpty)) {
       let ok = false;
       try {
         ok = spool.append(msg);

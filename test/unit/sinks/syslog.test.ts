@@ -137,6 +137,26 @@ describe('SyslogSink', () => {
     server.close();
   });
 
+  it('UDP to a host that does not resolve: flush() does not hang, alerts are spooled and the connect is retried', async () => {
+    const logs: string[] = [];
+    const sink = new SyslogSink({
+      target: 'udp://nonexistent.invalid:514',
+      sensor: 's',
+      version: '1',
+      spoolDir: dir,
+      retryInitialMs: 5_000,
+      logger: (_l, m) => logs.push(m),
+    });
+    sink.write(alert());
+    await sink.flush();
+    await until(() => sink.stats().spooled === 1, 5000);
+    sink.write(alert());
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ written: 2, spooled: 2, dropped: 0 });
+    expect(logs.some((m) => m.includes('cannot connect'))).toBe(true);
+    await sink.close();
+  });
+
   it('UDP with a spool: after an ICMP port unreachable, alerts are spooled and delivered when the receiver is back', async () => {
     const probe = dgram.createSocket('udp4');
     await new Promise<void>((r) => probe.bind(0, '127.0.0.1', () => r()));
