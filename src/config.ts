@@ -13,7 +13,54 @@ import { PRIVATE_NETS } from './util/cidr.js';
 
 export class ConfigError extends Error {}
 
+/** One syslog destination (outputs.syslog is a list of these). */
+export interface SyslogOutput {
+  /** udp://host:port, tcp://host:port, unix:///dev/log, unix-stream:///path */
+  url: string;
+  protocol: 'rfc5424' | 'rfc3164';
+  /** payload inside the syslog message: json, ecs or cef */
+  format: string;
+  facility: string;
+  appName: string;
+  /** HOSTNAME field; empty = this host's name */
+  hostname: string;
+  /** on-disk spool while the server is down (stream transports); empty = $STATE_DIRECTORY/spool or tmp */
+  spoolDir: string;
+  spoolMaxBytes: number;
+}
+
+export const SYSLOG_OUTPUT_DEFAULTS: SyslogOutput = {
+  url: '', protocol: 'rfc5424', format: 'json', facility: 'local5', appName: 'tapwatch', hostname: '', spoolDir: '',
+  spoolMaxBytes: 64 * 1024 * 1024,
+};
+
 export interface Config {
+  /** live capture (tapwatch run) */
+  capture: {
+    interface: string;
+    /** BPF filter (pcap-filter(7)); empty = everything */
+    filter: string;
+    snaplen: number;
+    promisc: boolean;
+    /** kernel capture buffer, bytes */
+    bufferSize: number;
+  };
+  /** where alerts go (tapwatch run); several at once */
+  outputs: {
+    /** JSON-lines alert file, reopened on SIGHUP; empty path = none */
+    file: { path: string; format: string };
+    /** alerts on stdout (for journald) */
+    stdout: { enabled: boolean; format: string };
+    syslog: SyslogOutput[];
+  };
+  daemon: {
+    /** cron expression (node-cron, seconds field optional) for the stats log line */
+    statsSchedule: string;
+    /** pino level for the daemon's own log (stderr): fatal error warn info debug trace */
+    logLevel: string;
+    /** live: seconds without packets after which the packet clock is advanced by the wall clock (so idle windows still close) */
+    idleAdvance: number;
+  };
   network: {
     /** HOME_NET (Suricata's term): the networks tapwatch protects */
     homeNet: string[];
@@ -32,6 +79,9 @@ export interface Config {
 
 export function defaultConfig(): Config {
   return {
+    capture: { interface: '', filter: '', snaplen: 262144, promisc: true, bufferSize: 64 * 1024 * 1024 },
+    outputs: { file: { path: '', format: 'json' }, stdout: { enabled: false, format: 'json' }, syslog: [] },
+    daemon: { statsSchedule: '* * * * *', logLevel: 'info', idleAdvance: 2 },
     network: { homeNet: [...PRIVATE_NETS] },
     flows: { timeouts: { ...DEFAULT_TIMEOUTS }, maxFlows: DEFAULT_MAX_FLOWS },
     alerts: { suppression: DEFAULT_SUPPRESSION_INTERVAL, perKind: {}, updateEvery: 60 },
@@ -41,6 +91,8 @@ export function defaultConfig(): Config {
 
 /** Maps whose keys are the user's (not part of the schema); their values must be numbers. */
 const FREE_MAPS = new Set(['alerts.perKind']);
+/** Lists of objects: each element is checked against its template. */
+const OBJECT_LISTS: Record<string, object> = { 'outputs.syslog': SYSLOG_OUTPUT_DEFAULTS };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -65,6 +117,15 @@ function mergeInto(target: Record<string, Json>, over: Json, path: string): void
     const cur = target[k]!;
     if (cur !== null && typeof cur === 'object' && !Array.isArray(cur)) {
       mergeInto(cur as Record<string, Json>, v, p);
+      continue;
+    }
+    if (OBJECT_LISTS[p]) {
+      if (!Array.isArray(v)) throw new ConfigError(`${p}: expected a list`);
+      target[k] = v.map((item, i) => {
+        const el = structuredClone(OBJECT_LISTS[p]) as Record<string, Json>;
+        mergeInto(el, item, `${p}[${i}]`);
+        return el;
+      });
       continue;
     }
     if (Array.isArray(cur)) {

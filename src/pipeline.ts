@@ -52,7 +52,8 @@ export interface PipelineStats {
 export class Pipeline implements PacketSink {
   private readonly pkt = new Packet();
   readonly tracker: Tracker;
-  private readonly detectors: Detector[];
+  /** the detectors, in order; the daemon may replace one on SIGHUP */
+  readonly detectors: Detector[];
   private readonly emitAlert: Emit;
   private readonly deliver: (a: Alert) => void;
   /** one attack, one alert: repeats are folded and reported as updates */

@@ -7,6 +7,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { readFileSync } from 'node:fs';
 import { analyze, UsageError } from './analyze.js';
+import { run } from './run.js';
+import { CaptureError } from '../capture/live.js';
+import { validateOutputs } from '../sinks/from-config.js';
 import { defaultConfig, mergeConfig, loadConfigFile, parseSet, ConfigError, type Config } from '../config.js';
 import { InputError } from '../capture/reader.js';
 import { CidrError } from '../util/cidr.js';
@@ -34,6 +37,29 @@ const THRESHOLD_FLAGS = {
 function buildConfig(argv: Record<string, unknown>): Config {
   const cfg = defaultConfig();
   if (typeof argv.config === 'string') mergeConfig(cfg, loadConfigFile(undash(argv.config)), '');
+  // Live-capture and output flags (run): a one-off run needs no config file.
+  const set = (path: string, v: unknown): void => { mergeConfig(cfg, parseSet(`${path}=${JSON.stringify(v)}`)); };
+  if (typeof argv.interface === 'string') set('capture.interface', argv.interface);
+  if (typeof argv.filter === 'string') set('capture.filter', argv.filter);
+  if (typeof argv.snaplen === 'number') set('capture.snaplen', argv.snaplen);
+  if (typeof argv.promisc === 'boolean') set('capture.promisc', argv.promisc);
+  if (typeof argv['buffer-size'] === 'number') set('capture.bufferSize', argv['buffer-size'] * 1024 * 1024);
+  if (argv._ && (argv._ as unknown[])[0] === 'run') {
+    if (typeof argv.output === 'string' && argv.output !== '') {
+      if (undash(argv.output) === '-') { set('outputs.stdout.enabled', true); set('outputs.stdout.format', argv.payload ?? 'json'); }
+      else { set('outputs.file.path', undash(argv.output)); set('outputs.file.format', argv.payload ?? 'json'); }
+    }
+    if (argv.stdout === true) { set('outputs.stdout.enabled', true); set('outputs.stdout.format', argv.payload ?? 'json'); }
+    const urls = Array.isArray(argv.syslog) ? argv.syslog : argv.syslog === undefined ? [] : [argv.syslog];
+    if (urls.length) {
+      cfg.outputs.syslog.push(...urls.map((u) => ({
+        url: String(u), protocol: (argv['syslog-format'] as 'rfc5424' | 'rfc3164' | undefined) ?? 'rfc5424',
+        format: String(argv.payload ?? 'json'), facility: String(argv['syslog-facility'] ?? 'local5'), appName: 'tapwatch',
+        hostname: '', spoolDir: '', spoolMaxBytes: 64 * 1024 * 1024,
+      })));
+    }
+    if (typeof argv['log-level'] === 'string') set('daemon.logLevel', argv['log-level']);
+  }
   for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) {
     const v = argv[flag];
     if (v === undefined) continue;
@@ -78,7 +104,46 @@ async function main(): Promise<void> {
         process.exitCode = code;
       },
     )
-    .demandCommand(1, 'name a command: analyze')
+    .command(
+      'run',
+      'capture live from an interface and deliver alerts (the sensor daemon)',
+      (y) => {
+        let b = y
+          .option('interface', { alias: 'i', type: 'string', describe: 'interface to capture on (or "any")' })
+          .option('filter', { type: 'string', describe: 'BPF capture filter, e.g. "not port 22"' })
+          .option('snaplen', { type: 'number', describe: 'bytes captured per packet (default 262144)' })
+          .option('promisc', { type: 'boolean', describe: 'promiscuous mode (default on; --no-promisc)' })
+          .option('buffer-size', { type: 'number', describe: 'kernel capture buffer in MiB (default 64)' })
+          .option('output', { alias: 'o', type: 'string', describe: 'append alerts to this file (JSON lines; reopened on SIGHUP); - for stdout' })
+          .option('stdout', { type: 'boolean', describe: 'also write alerts to stdout (journald)' })
+          .option('syslog', { type: 'string', array: true, describe: 'syslog destination: udp://host:port, tcp://host:port, unix-stream:///path (repeatable)' })
+          .option('syslog-format', { choices: ['rfc5424', 'rfc3164'] as const, describe: 'syslog message format (default rfc5424)' })
+          .option('syslog-facility', { type: 'string', describe: 'syslog facility (default local5)' })
+          .option('payload', { choices: ['json', 'ecs', 'cef'] as const, describe: 'alert payload for file, stdout and syslog (default json)' })
+          .option('config', { alias: 'c', type: 'string', describe: 'configuration file (JSON); SIGHUP re-reads it' })
+          .option('set', { type: 'string', array: true, describe: 'override a configuration key' })
+          .option('log-level', { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, describe: 'daemon log level (stderr, JSON)' });
+        for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) b = b.option(flag, { type: 'number', describe: spec.describe, group: 'Detector thresholds:' });
+        return b;
+      },
+      async (argv) => {
+        const load = (): Config => buildConfig(argv as Record<string, unknown>);
+        process.exitCode = await run({ loadConfig: load, version: VERSION });
+      },
+    )
+    .command(
+      'check-config <file>',
+      'validate a configuration file and print the effective configuration',
+      (y) => y.positional('file', { type: 'string', describe: 'configuration file (JSON)' })
+        .option('set', { type: 'string', array: true, describe: 'override a configuration key' }),
+      (argv) => {
+        const cfg = buildConfig({ ...argv, config: argv.file } as Record<string, unknown>);
+        validateOutputs(cfg);
+        process.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
+      },
+    )
+    .env('TAPWATCH')
+    .demandCommand(1, 'name a command: analyze, run or check-config')
     .recommendCommands()
     .help()
     .alias('h', 'help')
@@ -91,7 +156,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof UsageError || e instanceof InputError || e instanceof ConfigError || e instanceof CidrError) fail(e.message);
+  if (e instanceof UsageError || e instanceof InputError || e instanceof ConfigError || e instanceof CidrError || e instanceof CaptureError) fail(e.message);
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string' && err.syscall) fail(`${err.path ?? ''}${err.path ? ': ' : ''}${err.message}`);
   // A bug, not a user error: say so plainly, keep the trace for the report.

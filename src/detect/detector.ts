@@ -18,4 +18,11 @@ export interface Detector {
   flush(now: number, emit: Emit): void;
   /** counters for the stats line and the summary (state size, evictions …) */
   stats(): Record<string, number>;
+  /**
+   * SIGHUP with changed settings: apply them keeping state and return true,
+   * or return false (or omit) and the daemon rebuilds the detector.
+   */
+  reconfigure?(settings: object): boolean;
+  /** SIGHUP: re-read external inputs (list files …) */
+  reload?(): void;
 }

@@ -1,0 +1,183 @@
+/**
+ * `tapwatch run`: the sensor daemon. Live capture through libpcap feeds the
+ * same Pipeline as `analyze`; alerts go to every configured sink.
+ *
+ *   SIGHUP           re-read the configuration: thresholds, outputs, lists;
+ *                    detector state is kept (detectors that cannot take new
+ *                    settings in place are rebuilt, and the log says so);
+ *                    files are reopened (logrotate)
+ *   SIGTERM, SIGINT  stop capture, deliver what was captured, flush windows
+ *                    and sinks, print the summary, exit 0
+ *
+ * Packet time stays the clock. When traffic stops, the clock is carried
+ * forward by the wall time elapsed since the last packet (after
+ * `daemon.idleAdvance` seconds), so flows still expire and an attack that
+ * ended is still reported promptly.
+ */
+import { hostname } from 'node:os';
+import pino from 'pino';
+import cron from 'node-cron';
+import { Pipeline } from '../pipeline.js';
+import { openLive, CaptureError, type LiveCapture } from '../capture/live.js';
+import { buildDetectors } from '../detect/index.js';
+import { CidrSet } from '../util/cidr.js';
+import { buildSinks } from '../sinks/from-config.js';
+import type { AlertSink, SinkLogger } from '../sinks/sink.js';
+import type { FormatContext } from '../alerts/format/index.js';
+import type { Config } from '../config.js';
+import { ConfigError } from '../config.js';
+import { formatSummary } from './summary.js';
+
+export interface RunOptions {
+  /** builds the effective configuration (file + environment + flags); called again on SIGHUP */
+  loadConfig: () => Config;
+  version: string;
+}
+
+export async function run(o: RunOptions): Promise<number> {
+  let cfg = o.loadConfig();
+  if (!cfg.capture.interface) throw new ConfigError('capture.interface: no interface given (use --interface IF or set it in the config)');
+  if (!cron.validate(cfg.daemon.statsSchedule)) throw new ConfigError(`daemon.statsSchedule: "${cfg.daemon.statsSchedule}" is not a valid cron expression`);
+  const log = pino({ name: 'tapwatch', level: cfg.daemon.logLevel, base: { pid: process.pid } }, pino.destination(2));
+  const sinkLog: SinkLogger = (level, msg, obj) => log[level](obj ?? {}, msg);
+  const ctx: FormatContext = { hostname: hostname(), sensor: cfg.capture.interface, version: o.version };
+
+  let sinks: AlertSink[] = buildSinks(cfg, ctx, sinkLog);
+  if (sinks.length === 0) log.warn('no outputs configured: alerts are only counted (use --output, --syslog or --stdout)');
+  const homeNet = (c: Config) => CidrSet.parse(c.network.homeNet, 'network.homeNet');
+  const pipeline = new Pipeline({
+    detectors: buildDetectors(cfg.detectors, { homeNet: homeNet(cfg) }),
+    tracker: { timeouts: cfg.flows.timeouts, maxFlows: cfg.flows.maxFlows },
+    suppression: { interval: cfg.alerts.suppression, perKind: cfg.alerts.perKind },
+    updateEvery: cfg.alerts.updateEvery,
+    defaultDigits: 9,
+    onAlert: (a) => { for (const s of sinks) s.write(a); },
+  });
+
+  let live: LiveCapture;
+  try {
+    live = openLive({
+      iface: cfg.capture.interface, snaplen: cfg.capture.snaplen, promisc: cfg.capture.promisc,
+      bufferSize: cfg.capture.bufferSize, ...(cfg.capture.filter ? { filter: cfg.capture.filter } : {}),
+    });
+  } catch (e) {
+    await Promise.all(sinks.map((s) => s.close()));
+    throw e;
+  }
+  const started = Date.now();
+  let captureError: CaptureError | null = null;
+  let stopping: Promise<number> | null = null;
+
+  live.start(pipeline, (err) => {
+    captureError = err;
+    log.error({ err: err.message, code: err.code }, 'capture failed');
+    void stop('capture error');
+  });
+  log.info({ interface: cfg.capture.interface, linktype: live.linktype, filter: cfg.capture.filter || null, outputs: sinks.map((s) => s.name) }, 'capture started');
+
+  // Idle clock: carry packet time forward while no packets arrive.
+  let lastPackets = -1;
+  let lastChangeWall = Date.now();
+  let lastChangeTs = 0;
+  const idle = setInterval(() => {
+    const n = pipeline.stats.packets;
+    const wall = Date.now();
+    if (n !== lastPackets) { lastPackets = n; lastChangeWall = wall; lastChangeTs = pipeline.now; return; }
+    const idleS = (wall - lastChangeWall) / 1000;
+    if (lastChangeTs > 0 && idleS >= cfg.daemon.idleAdvance) pipeline.advance(lastChangeTs + idleS - 0.5);
+  }, 1000);
+
+  const statsLine = (): Record<string, unknown> => {
+    const st = pipeline.snapshot();
+    const cap = live.stats();
+    const detectors: Record<string, Record<string, number>> = {};
+    for (const d of pipeline.detectors) detectors[d.name] = d.stats();
+    const sinkStats: Record<string, Record<string, number>> = {};
+    for (const s of sinks) sinkStats[s.name] = s.stats();
+    return {
+      capture: cap, packets: st.packets, bytes: st.bytes, events: st.events, alerts: st.alerts, alerts_out: st.alertsOut,
+      suppressed: st.suppressed, flows: st.flows, decode_errors: st.decodeErrors, detectors, sinks: sinkStats,
+      memory_mb: Math.round(process.memoryUsage().rss / 1048576), uptime_s: Math.round((Date.now() - started) / 1000),
+    };
+  };
+  const statsTask = cron.schedule(cfg.daemon.statsSchedule, () => log.info(statsLine(), 'stats'));
+
+  const reload = async (): Promise<void> => {
+    let next: Config;
+    try {
+      next = o.loadConfig();
+      buildSinks; // validated below by building
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'reload failed: configuration rejected, keeping the running one');
+      return;
+    }
+    if (next.capture.interface !== cfg.capture.interface || next.capture.filter !== cfg.capture.filter) {
+      log.warn('capture settings changed: they take effect on restart (the capture is never interrupted by a reload)');
+    }
+    let newSinks: AlertSink[];
+    try {
+      newSinks = buildSinks(next, ctx, sinkLog);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'reload failed: outputs rejected, keeping the running ones');
+      return;
+    }
+    // Swap outputs: the old ones flush and close (files reopened by being opened anew).
+    const old = sinks;
+    sinks = newSinks;
+    await Promise.all(old.map(async (s) => { try { await s.close(); } catch (e) { log.error({ sink: s.name, err: (e as Error).message }, 'closing output failed'); } }));
+    // Detectors: keep state where settings are unchanged or can be applied in place.
+    const fresh = buildDetectors(next.detectors, { homeNet: homeNet(next) });
+    const rebuilt: string[] = [];
+    const kept: string[] = [];
+    const list = pipeline.detectors;
+    const byName = new Map(list.map((d, i) => [d.name, i]));
+    const nextList = fresh.map((nd) => {
+      const i = byName.get(nd.name);
+      if (i === undefined) { rebuilt.push(nd.name); return nd; }
+      const cur = list[i]!;
+      const before = JSON.stringify(cfg.detectors[nd.name]);
+      const after = JSON.stringify(next.detectors[nd.name]);
+      if (before === after) { cur.reload?.(); kept.push(cur.name); return cur; }
+      const { enabled: _e, ...settings } = next.detectors[nd.name]!;
+      if (cur.reconfigure?.(settings)) { cur.reload?.(); kept.push(cur.name); return cur; }
+      rebuilt.push(nd.name);
+      return nd;
+    });
+    list.splice(0, list.length, ...nextList);
+    cfg = next;
+    log.info({ outputs: sinks.map((s) => s.name), detectors_kept: kept, detectors_rebuilt: rebuilt }, 'configuration reloaded');
+  };
+
+  const stop = (why: string): Promise<number> => {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      log.info({ reason: why }, 'stopping');
+      clearInterval(idle);
+      await statsTask.stop();
+      await live.close();
+      const st = pipeline.finish();
+      const final = statsLine();
+      const deadline = new Promise<void>((r) => setTimeout(r, 3000).unref());
+      await Promise.race([Promise.all(sinks.map((s) => s.flush().catch(() => {}))), deadline]);
+      await Promise.race([Promise.all(sinks.map((s) => s.close().catch(() => {}))), deadline]);
+      log.info(final, 'summary');
+      const cap = live.stats();
+      process.stderr.write(
+        formatSummary(st, [{ path: `interface ${cfg.capture.interface}`, packets: st.packets }], (Date.now() - started) / 1000) +
+          `\ncapture: received ${cap.received}, dropped by kernel ${cap.dropped}, by interface ${cap.ifdropped}, ` +
+          `by the hand-off queue (not analysed) ${cap.queueDropped}, delivered ${cap.packetsDelivered}\n`,
+      );
+      return captureError ? 1 : 0;
+    })();
+    return stopping;
+  };
+
+  return new Promise<number>((resolve) => {
+    const onStop = (sig: string) => () => { void stop(sig).then(resolve); };
+    process.once('SIGTERM', onStop('SIGTERM'));
+    process.once('SIGINT', onStop('SIGINT'));
+    process.on('SIGHUP', () => { void reload(); });
+    // A capture error also ends the run.
+    const check = setInterval(() => { if (stopping) { clearInterval(check); void stopping.then(resolve); } }, 200);
+  });
+}
