@@ -1,6 +1,6 @@
 /**
- * Packet decode entry point: link layer → IP (with IP-in-IP tunnels) →
- * transport, all by offset into the capture buffer.
+ * Packet decode entry point: link layer → IP (with IP-in-IP tunnels and
+ * fragment reassembly) → transport, all by offset into the capture buffer.
  */
 import { LINKTYPE } from '../capture/types.js';
 import { decodeEthernet, ETH_IPV4, ETH_IPV6 } from './ethernet.js';
@@ -11,6 +11,7 @@ import { decodeIpv6 } from './ipv6.js';
 import { decodeTcp } from './tcp.js';
 import { decodeUdp } from './udp.js';
 import { decodeIcmp } from './icmp.js';
+import { IpReassembler } from './reassembly.js';
 import { DecodeIssue, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type Packet } from './packet.js';
 
 const IPPROTO_IPIP = 4;
@@ -73,7 +74,21 @@ export function decodePacket(pkt: Packet, linktype: number, buf: Buffer, off: nu
 function decodeIp(pkt: Packet, buf: Buffer, p: number, ipVer: number, depth: number): DecodeIssue {
   const issue = ipVer === 4 ? decodeIpv4(pkt, buf, p, pkt.end) : decodeIpv6(pkt, buf, p, pkt.end);
   if (issue !== DecodeIssue.None) return issue;
-  if (pkt.laterFragment) return DecodeIssue.None;
+  if (pkt.laterFragment || pkt.firstFragment) {
+    const whole = reassemble(pkt, buf, p, ipVer);
+    if (whole === null) {
+      if (!pkt.firstFragment) return DecodeIssue.None;
+      // A first fragment waiting for the rest: its transport header is read (ports),
+      // but it is no packet to act on: the datagram comes when it is complete.
+      decodeTransportHeader(pkt, buf);
+      pkt.hasL4 = false;
+      pkt.icmpType = pkt.icmpCode = -1;
+      pkt.payLen = pkt.payWire = 0;
+      return DecodeIssue.None;
+    }
+    buf = whole;
+    if (pkt.l4Off > whole.length) return DecodeIssue.TruncatedIp;
+  }
   const l4 = pkt.l4Off;
   const end = pkt.end;
   switch (pkt.proto) {
@@ -92,4 +107,52 @@ function decodeIp(pkt: Packet, buf: Buffer, p: number, ipVer: number, depth: num
     default:
       return DecodeIssue.None;
   }
+}
+
+function decodeTransportHeader(pkt: Packet, buf: Buffer): void {
+  if (pkt.proto === IPPROTO_TCP) decodeTcp(pkt, buf, pkt.l4Off, pkt.end);
+  else if (pkt.proto === IPPROTO_UDP) decodeUdp(pkt, buf, pkt.l4Off, pkt.end);
+}
+
+const HOPOPTS = 0, ROUTING = 43, DSTOPTS = 60, MOBILITY = 135;
+
+/**
+ * Hands a fragment to the packet stream's reassembler. Returns null while the
+ * datagram is incomplete. When this fragment completes it, points the packet
+ * at the reassembled payload (buf, l4Off, end, proto; laterFragment and
+ * firstFragment cleared) and returns that buffer.
+ * A fragment cut by the snap length cannot be stored whole: a first fragment
+ * is then decoded on its own as before (ports, start of the payload), a later
+ * one is only counted.
+ */
+function reassemble(pkt: Packet, buf: Buffer, ipOff: number, ipVer: number): Buffer | null {
+  const payWire = ipVer === 4
+    ? pkt.ipPayloadLen
+    : buf.readUInt16BE(ipOff + 4) - (pkt.fragPayOff - ipOff - 40);
+  const have = pkt.end - pkt.fragPayOff;
+  if (payWire < 0 || have < payWire) {
+    if (pkt.firstFragment) return buf; // decode what the first fragment has, as without reassembly
+    return null;
+  }
+  const key = ipVer === 4
+    ? `4 ${pkt.s0} ${pkt.d0} ${pkt.fragId} ${pkt.proto}`
+    : `6 ${pkt.s0} ${pkt.s1} ${pkt.s2} ${pkt.s3} ${pkt.d0} ${pkt.d1} ${pkt.d2} ${pkt.d3} ${pkt.fragId}`;
+  const r = pkt.reassembly ??= new IpReassembler();
+  const whole = r.add(key, pkt.fragOffset, pkt.fragMore, buf, pkt.fragPayOff, payWire, pkt.ts);
+  if (whole === null) return null;
+  pkt.laterFragment = false;
+  pkt.firstFragment = false;
+  pkt.buf = whole;
+  pkt.end = whole.length;
+  // IPv6: extension headers of the fragmentable part come first in the reassembled payload.
+  let proto = pkt.fragNext, q = 0;
+  for (let i = 0; i < 8 && ipVer === 6 && (proto === HOPOPTS || proto === ROUTING || proto === DSTOPTS || proto === MOBILITY); i++) {
+    if (whole.length - q < 8) { q = whole.length + 1; break; }
+    proto = whole[q]!;
+    q += (whole[q + 1]! + 1) * 8;
+  }
+  pkt.proto = proto;
+  pkt.l4Off = q;
+  pkt.ipPayloadLen = whole.length - q;
+  return whole;
 }

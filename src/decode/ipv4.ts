@@ -1,7 +1,6 @@
 /**
- * IPv4 (RFC 791): header with options, fragments. The first fragment is
- * decoded like any datagram (its transport header is there); later fragments
- * are only counted, as they carry no ports.
+ * IPv4 (RFC 791): header with options, fragments. Fragments are marked with
+ * their identification and offset for reassembly (decode.ts, reassembly.ts).
  */
 import { DecodeIssue, type Packet } from './packet.js';
 
@@ -25,6 +24,13 @@ export function decodeIpv4(pkt: Packet, buf: Buffer, off: number, end: number): 
   const fragOffset = frag & 0x1fff;
   pkt.laterFragment = fragOffset !== 0;
   pkt.firstFragment = fragOffset === 0 && (frag & 0x2000) !== 0;
+  if (pkt.laterFragment || pkt.firstFragment) {
+    pkt.fragId = buf.readUInt16BE(off + 4);
+    pkt.fragOffset = fragOffset * 8;
+    pkt.fragMore = (frag & 0x2000) !== 0;
+    pkt.fragPayOff = off + hl;
+    pkt.fragNext = pkt.proto;
+  }
   pkt.ipPayloadLen = total - hl;
   // Ethernet pads short frames: the IP length, not the frame, says where the datagram ends.
   if (off + total < end) pkt.end = off + total;

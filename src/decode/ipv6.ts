@@ -34,7 +34,14 @@ export function decodeIpv6(pkt: Packet, buf: Buffer, off: number, end: number): 
       if ((fo & 0xfff8) !== 0) pkt.laterFragment = true;
       else if ((fo & 1) !== 0) pkt.firstFragment = true;
       next = buf[p]!;
+      // (an atomic fragment, offset 0 without M, is a whole datagram: nothing to reassemble)
+      pkt.fragId = buf.readUInt32BE(p + 4);
+      pkt.fragOffset = fo & 0xfff8;
+      pkt.fragMore = (fo & 1) !== 0;
+      pkt.fragNext = next;
       p += 8;
+      pkt.fragPayOff = p;
+      if (pkt.laterFragment) break; // what follows is the middle of the datagram, not a header
     } else if (next === AH) {
       if (end - p < 8) return DecodeIssue.TruncatedIp;
       next = buf[p]!;

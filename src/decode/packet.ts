@@ -4,6 +4,7 @@
  * allocated. Later stages copy out only what becomes an event or a flow.
  */
 import type { TsDigits } from '../capture/types.js';
+import type { IpReassembler } from './reassembly.js';
 
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
@@ -42,10 +43,28 @@ export class Packet {
   ttl = 0;
   /** bytes after the IP header(s) according to the IP length field (wire, not captured) */
   ipPayloadLen = 0;
-  /** a non-first fragment: no transport header here */
+  /**
+   * a non-first fragment: no transport header here. When a fragment completes
+   * its datagram, the packet is that datagram instead (`buf` holds the
+   * reassembled IP payload) and this and firstFragment are false.
+   */
   laterFragment = false;
-  /** first fragment of a fragmented datagram (MF set, offset 0) */
+  /**
+   * first fragment of a datagram (MF set, offset 0). While the rest is missing
+   * its ports are read but hasL4 stays false: nothing acts on it yet. (Cut by
+   * the snap length, it cannot be reassembled and is decoded on its own.)
+   */
   firstFragment = false;
+  /** fragment header fields (valid when laterFragment or firstFragment was set by the IP decoder) */
+  fragId = 0;
+  /** byte offset of this fragment's data in the datagram */
+  fragOffset = 0;
+  fragMore = false;
+  /** offset in buf of the fragment's data, and the protocol it starts with (IPv6: fragment header's next header) */
+  fragPayOff = 0;
+  fragNext = 0;
+  /** fragment reassembly state of this packet stream, created at the first fragment (see reassembly.ts) */
+  reassembly: IpReassembler | null = null;
 
   // transport layer
   l4Off = 0;
@@ -62,7 +81,7 @@ export class Packet {
   payLen = 0;
   /** payload length on the wire (from the IP/UDP length fields) */
   payWire = 0;
-  /** transport header was decoded (sport/dport valid) */
+  /** the packet has a transport layer to act on (sport/dport valid); false for a first fragment awaiting reassembly */
   hasL4 = false;
 
   reset(): void {
