@@ -31,7 +31,7 @@ export interface PipelineStats {
   packets: number;
   bytes: number;
   ipPackets: number;
-  /** non-first IP fragments: counted, not decoded */
+  /** IP fragments held for reassembly (a datagram is decoded once, from the fragment that completes it) */
   fragments: number;
   nonIp: number;
   decodeErrors: Record<string, number>;
@@ -117,7 +117,7 @@ export class Pipeline implements PacketSink {
       return;
     }
     st.ipPackets++;
-    if (p.laterFragment) { st.fragments++; return; }
+    if (p.laterFragment || (p.firstFragment && !p.hasL4)) { st.fragments++; return; }
     if (issue !== DecodeIssue.None) { this.countIssue(issue); if (!p.hasL4) return; }
     switch (p.proto) {
       case IPPROTO_TCP: if (p.hasL4) this.tracker.tcp(p); break;

@@ -15,7 +15,7 @@ export function formatSummary(st: PipelineStats, files: FileResult[], seconds: n
   const lines = [
     '--- tapwatch summary ---',
     ...files.map((f) => `file ${f.path}: ${f.packets} packets${f.warning ? ` (warning: ${f.warning})` : ''}${f.error ? ` (error: ${f.error})` : ''}`),
-    `packets: ${st.packets}  bytes: ${st.bytes}  ip: ${st.ipPackets}  non-ip: ${st.nonIp}  later fragments: ${st.fragments}`,
+    `packets: ${st.packets}  bytes: ${st.bytes}  ip: ${st.ipPackets}  non-ip: ${st.nonIp}  IP fragments held for reassembly: ${st.fragments}`,
     `packet time span: ${span.toFixed(3)} s  analysis took ${seconds.toFixed(2)} s (${seconds > 0 ? Math.round(st.packets / seconds) : 0} packets/s)`,
     `flows: ${st.flows.created} created, ${st.flows.evicted} evicted by the table cap`,
     ...table('events by type', st.events),

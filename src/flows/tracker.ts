@@ -221,14 +221,23 @@ export class Tracker {
   private startHttp(f: Flow, clientIsOrig: boolean): void {
     f.app = App.Http;
     const conn = new HttpConnection({
-      request: (r: HttpRequestInfo) => this.emit({
-        ...this.base(f, clientIsOrig, r.t, 'tcp'), type: 'http_request', proto: 'tcp', size: r.size,
-        method: r.method, host: r.host, uri: r.uri, version: r.version, user_agent: r.userAgent,
-      }),
-      response: (r: HttpResponseInfo) => this.emit({
-        ...this.base(f, !clientIsOrig, r.t, 'tcp'), type: 'http_response', proto: 'tcp', size: r.size,
-        status: r.status, version: r.version, reason_phrase: r.reason, length: r.length,
-      }),
+      // One literal per event (no spreads): these run once per HTTP message.
+      request: (r: HttpRequestInfo) => {
+        const c = clientIsOrig, t = r.t;
+        this.emit({
+          ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type: 'http_request',
+          src: c ? f.origAddr : f.respAddr, sport: c ? f.aport : f.bport, dst: c ? f.respAddr : f.origAddr, dport: c ? f.bport : f.aport,
+          proto: 'tcp', size: r.size, method: r.method, host: r.host, uri: r.uri, version: r.version, user_agent: r.userAgent,
+        });
+      },
+      response: (r: HttpResponseInfo) => {
+        const c = !clientIsOrig, t = r.t;
+        this.emit({
+          ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type: 'http_response',
+          src: c ? f.origAddr : f.respAddr, sport: c ? f.aport : f.bport, dst: c ? f.respAddr : f.origAddr, dport: c ? f.bport : f.aport,
+          proto: 'tcp', size: r.size, status: r.status, version: r.version, reason_phrase: r.reason, length: r.length,
+        });
+      },
     });
     f.origStream = new TcpStream(new HttpHalf(clientIsOrig, conn));
     f.respStream = new TcpStream(new HttpHalf(!clientIsOrig, conn));
