@@ -104,9 +104,11 @@ export async function run(o: RunOptions): Promise<number> {
 
   const reload = async (): Promise<void> => {
     let next: Config;
+    let fresh: ReturnType<typeof buildDetectors>;
     try {
       next = o.loadConfig();
-      buildSinks; // validated below by building
+      // HOME_NET and detector settings are checked here, before anything is swapped
+      fresh = buildDetectors(next.detectors, { homeNet: homeNet(next) });
     } catch (e) {
       log.error({ err: (e as Error).message }, 'reload failed: configuration rejected, keeping the running one');
       return;
@@ -126,7 +128,6 @@ export async function run(o: RunOptions): Promise<number> {
     sinks = newSinks;
     await Promise.all(old.map(async (s) => { try { await s.close(); } catch (e) { log.error({ sink: s.name, err: (e as Error).message }, 'closing output failed'); } }));
     // Detectors: keep state where settings are unchanged or can be applied in place.
-    const fresh = buildDetectors(next.detectors, { homeNet: homeNet(next) });
     const rebuilt: string[] = [];
     const kept: string[] = [];
     const list = pipeline.detectors;
@@ -176,7 +177,10 @@ export async function run(o: RunOptions): Promise<number> {
     const onStop = (sig: string) => () => { void stop(sig).then(resolve); };
     process.once('SIGTERM', onStop('SIGTERM'));
     process.once('SIGINT', onStop('SIGINT'));
-    process.on('SIGHUP', () => { void reload(); });
+    process.on('SIGHUP', () => {
+      // a failed reload must never take the sensor down (an unhandled rejection would)
+      reload().catch((e: unknown) => log.error({ err: (e as Error)?.message ?? String(e) }, 'reload failed, keeping the running configuration'));
+    });
     // A capture error also ends the run.
     const check = setInterval(() => { if (stopping) { clearInterval(check); void stopping.then(resolve); } }, 200);
   });
