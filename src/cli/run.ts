@@ -157,11 +157,11 @@ export async function run(o: RunOptions): Promise<number> {
       await statsTask.stop();
       await live.close();
       const st = pipeline.finish();
-      const final = statsLine();
       const deadline = new Promise<void>((r) => setTimeout(r, 3000).unref());
       await Promise.race([Promise.all(sinks.map((s) => s.flush().catch(() => {}))), deadline]);
       await Promise.race([Promise.all(sinks.map((s) => s.close().catch(() => {}))), deadline]);
-      log.info(final, 'summary');
+      // after flush and close, so the sink counters say what was finally delivered, spooled or dropped
+      log.info(statsLine(), 'summary');
       const cap = live.stats();
       process.stderr.write(
         formatSummary(st, [{ path: `interface ${cfg.capture.interface}`, packets: st.packets }], (Date.now() - started) / 1000) +
