@@ -1,0 +1,291 @@
+/**
+ * beaconing — one source connecting to one destination(:port) at regular
+ * intervals with low jitter over a long span: malware checking in with its
+ * command-and-control server (T1071 Application Layer Protocol; the channel
+ * is often encrypted, T1573, which changes nothing here: only timing is used).
+ *
+ * Input, one "beat" per connection:
+ *   - TCP: `tcp_syn` (a retransmitted SYN — same source port as the pair's
+ *     previous beat — is not a new beat);
+ *   - UDP: `conn` summaries of UDP flows (a flow's start time is the beat);
+ *   - DNS (only with `dns: true`): queries, keyed by source and qname (the
+ *     destination is the resolver), a retry with the same id is no new beat.
+ * Pair = (source, destination, destination port, protocol). For each pair
+ * the last `maxIntervals` inter-arrival times are kept; pairs live in an LRU
+ * map of at most `maxPairs` (evictions counted).
+ *
+ * Score — RITA's timestamp beacon score (activecm/rita-legacy
+ * pkg/beacon/analyzer.go), made relative to the period so a 2 s beacon and
+ * a 1 h beacon are judged alike:
+ *   skew   = 1 − |Bowley skew| · min(1, (IQR/median) / 0.2), Bowley skew =
+ *            (Q1 + Q3 − 2·median)/(Q3 − Q1) (0 when Q1 = median or median =
+ *            Q3, as RITA). RITA works on whole-second timestamps where
+ *            sub-second jitter vanishes; here the shape of a jitter that is
+ *            a small part of the period counts proportionally less.
+ *   madm   = max(0, 1 − MAD / median)      (RITA: 1 − MAD / 30 s)
+ *   count  = min(1, median / mean)         (share of the expected beats that
+ *            were seen; RITA: connections / (dataset span / 10))
+ *   score  = (skew + madm + count) / 3
+ * A pair alerts when it has ≥ `minConnections` beats over ≥ `minSpan` s,
+ * its median interval is within [minPeriod, maxPeriod], its robust
+ * coefficient of variation 1.4826·MAD/median (≈ CV for normal jitter, but
+ * a few missed beats or one late beat barely move it) is ≤ `maxDispersion`,
+ * and score ≥ `minScore`. RITA's data-size half of the score is not used:
+ * sizes are only known when a connection ends.
+ *
+ * One alert per pair episode; the pair keeps counting beats; when it has
+ * been silent for max(`idleTimeout`, 4 periods) — or at end of input — a
+ * final alert with `update: true` carries the total beats and span.
+ *
+ * Only sources inside HOME_NET are considered (`fromHomeOnly`): the
+ * beaconing host is ours; periodic inbound traffic (uptime probes, a
+ * brute-forcer's steady retries, backscatter) is not a beacon.
+ *
+ * Benign periodic traffic: DNS (53), NTP (123), mDNS (5353), LLMNR (5355),
+ * NetBIOS (137, 138), DHCP (67, 68, 546, 547) and SSDP (1900) destination
+ * ports are ignored by default (`ignorePorts`); `allow` lists CIDRs (as
+ * source or destination) of known pollers — monitoring servers, update
+ * services. The 1 s minimum period keeps tight client retry loops and
+ * keep-alive bursts out.
+ *
+ * Defaults, next to the anchors: ≥ 10 connections over ≥ 60 s, period
+ * 1 s – 1 h, robust CV ≤ 0.2, score ≥ 0.8, 64 intervals, ≤ 100k pairs.
+ * RITA (legacy) needs ≥ 23 connections (`DefaultConnectionThresh`) over a
+ * whole day of logs and only ranks pairs by score; ntopng's "periodic flow"
+ * check reports flows repeating at a stable period; Zeek ships no beacon
+ * script. Our thresholds are lower because a sensor must answer within
+ * minutes, which is why the dispersion test is strict.
+ *
+ * Limitations: beacons over one persistent connection (HTTP keep-alive,
+ * WebSocket, long-lived TLS) open no new connections and are not seen;
+ * jitter above ~±30 % of the period (Cobalt Strike's jitter setting) defeats
+ * the dispersion test by design.
+ */
+import type { Detector, Emit } from './detector.js';
+import type { NetEvent } from '../events/types.js';
+import { makeAlert } from './alert.js';
+import { BoundedMap } from './window.js';
+import { CidrSet } from '../util/cidr.js';
+import type { DetectorSpec, DetectorContext } from './index.js';
+
+export interface BeaconingConfig {
+  minConnections: number;
+  /** seconds between the first and last beat kept */
+  minSpan: number;
+  /** seconds: median interval range */
+  minPeriod: number;
+  maxPeriod: number;
+  /** 1.4826 · MAD / median of the intervals */
+  maxDispersion: number;
+  /** RITA-style timestamp score, 0..1 */
+  minScore: number;
+  /** intervals kept per pair */
+  maxIntervals: number;
+  maxPairs: number;
+  /** seconds of silence (at least 4 periods) that end an episode */
+  idleTimeout: number;
+  /** also look at DNS queries (source → qname) */
+  dns: boolean;
+  /** only sources inside HOME_NET (the infected host is ours; inbound periodic probes are someone else's) */
+  fromHomeOnly: boolean;
+  /** destination ports never considered (benign periodic services) */
+  ignorePorts: string[];
+  /** CIDRs ignored as source or destination */
+  allow: string[];
+}
+
+export const BEACONING_DEFAULTS: BeaconingConfig = {
+  minConnections: 10, minSpan: 60, minPeriod: 1, maxPeriod: 3600, maxDispersion: 0.2, minScore: 0.8,
+  maxIntervals: 64, maxPairs: 100_000, idleTimeout: 300, dns: false, fromHomeOnly: true,
+  ignorePorts: ['53', '123', '5353', '5355', '137', '138', '67', '68', '546', '547', '1900'],
+  allow: [],
+};
+
+export const beaconingSpec: DetectorSpec<BeaconingConfig> = {
+  name: 'beaconing', defaults: BEACONING_DEFAULTS, create: (c, ctx) => new Beaconing(c, ctx),
+};
+
+interface Pair {
+  src: string; dst: string; dport: number; proto: string; qname: string | null;
+  first: number; last: number;
+  /** sport (tcp) or DNS id of the last beat, -1 when not used */
+  lastTag: number;
+  /** ring of intervals (grows up to maxIntervals, then wraps) */
+  iv: number[]; head: number;
+  beats: number;
+  alerted: boolean;
+  /** what the alert said, for the final update */
+  period: number; mad: number; score: number; alertTs: number; beatsAtAlert: number;
+}
+
+export interface BeaconStats {
+  n: number; span: number; mean: number; median: number; q1: number; q3: number; mad: number;
+  dispersion: number; skew: number; skewScore: number; madScore: number; countScore: number; score: number;
+}
+
+/** IQR/median at which the Bowley skew counts in full */
+export const SKEW_FULL = 0.2;
+
+/** Nearest-rank quantile as RITA takes it: index round(q·(n−1)) of the sorted list. */
+function at(sorted: number[], q: number): number { return sorted[Math.round(q * (sorted.length - 1))]!; }
+
+/** The beacon statistics of a list of intervals (seconds). */
+export function beaconStats(intervals: readonly number[]): BeaconStats {
+  const s = [...intervals].sort((a, b) => a - b);
+  const n = s.length;
+  let span = 0;
+  for (const x of s) span += x;
+  const mean = n ? span / n : 0;
+  const q1 = at(s, 0.25), median = at(s, 0.5), q3 = at(s, 0.75);
+  const dev = s.map((x) => Math.abs(x - median)).sort((a, b) => a - b);
+  const mad = at(dev, 0.5);
+  const den = q3 - q1;
+  const skew = den !== 0 && median !== q1 && median !== q3 ? (q1 + q3 - 2 * median) / den : 0;
+  // The shape of the jitter only matters when the jitter is a real part of the
+  // period: |skew| is weighted by IQR/median up to SKEW_FULL (RITA works on
+  // whole seconds, where sub-second jitter vanishes and the skew is 0).
+  const skewScore = 1 - Math.abs(skew) * (median > 0 ? Math.min(1, den / median / SKEW_FULL) : 1);
+  const madScore = median > 0 ? Math.max(0, 1 - mad / median) : 0;
+  const countScore = mean > 0 ? Math.min(1, median / mean) : 0;
+  return {
+    n, span, mean, median, q1, q3, mad, dispersion: median > 0 ? (1.4826 * mad) / median : Infinity,
+    skew, skewScore, madScore, countScore, score: (skewScore + madScore + countScore) / 3,
+  };
+}
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+export class Beaconing implements Detector {
+  readonly name = 'beaconing';
+  private readonly pairs: BoundedMap<string, Pair>;
+  /** alerted pairs, scanned in advance() for the end of their episode */
+  private readonly open = new Map<string, Pair>();
+  private readonly ignore: Set<number>;
+  private readonly allow: CidrSet;
+  alerts = 0;
+  beats = 0;
+  retransmits = 0;
+  outOfOrder = 0;
+  evaluations = 0;
+
+  private readonly home: CidrSet | null;
+
+  constructor(readonly cfg: BeaconingConfig = BEACONING_DEFAULTS, ctx?: DetectorContext) {
+    this.home = cfg.fromHomeOnly && ctx ? ctx.homeNet : null;
+    this.pairs = new BoundedMap(cfg.maxPairs);
+    this.ignore = new Set(cfg.ignorePorts.map((p) => Number(p)).filter((p) => Number.isInteger(p)));
+    this.allow = CidrSet.parse(cfg.allow, 'detectors.beaconing.allow');
+  }
+
+  onEvent(e: NetEvent, emit: Emit): void {
+    let key: string, tag: number, qname: string | null = null;
+    switch (e.type) {
+      case 'tcp_syn': key = `t|${e.src}|${e.dst}|${e.dport}`; tag = e.sport; break;
+      case 'conn': if (e.proto !== 'udp') return; key = `u|${e.src}|${e.dst}|${e.dport}`; tag = -1; break;
+      case 'dns':
+        if (!this.cfg.dns || e.is_response || e.qname === '') return;
+        key = `d|${e.src}|${e.qname}`; tag = e.id; qname = e.qname; break;
+      default: return;
+    }
+    if (this.ignore.has(e.dport) && e.type !== 'dns') return;
+    if (e.type === 'dns' && (e.dport === 5353 || e.dport === 5355)) return;
+    if (this.home !== null && !this.home.has(e.src)) return;
+    if (!this.allow.empty && (this.allow.has(e.src) || this.allow.has(e.dst))) return;
+    this.beat(key, e.ts, e.src, e.dst, e.dport, e.proto, tag, qname, emit);
+  }
+
+  private beat(key: string, ts: number, src: string, dst: string, dport: number, proto: string, tag: number, qname: string | null, emit: Emit): void {
+    let p = this.pairs.get(key);
+    if (p === undefined) {
+      p = { src, dst, dport, proto, qname, first: ts, last: ts, lastTag: tag, iv: [], head: 0, beats: 1, alerted: false, period: 0, mad: 0, score: 0, alertTs: 0, beatsAtAlert: 0 };
+      this.pairs.set(key, p);
+      this.beats++;
+      return;
+    }
+    if (tag >= 0 && tag === p.lastTag) { this.retransmits++; return; }
+    if (ts < p.last) { this.outOfOrder++; return; }
+    this.pairs.set(key, p); // most recent last
+    this.beats++;
+    const d = ts - p.last;
+    p.last = ts;
+    p.lastTag = tag;
+    p.beats++;
+    if (p.iv.length < this.cfg.maxIntervals) p.iv.push(d);
+    else { p.iv[p.head] = d; p.head = (p.head + 1) % this.cfg.maxIntervals; }
+    if (p.alerted) return;
+    this.evaluate(key, p, ts, emit);
+  }
+
+  private evaluate(key: string, p: Pair, ts: number, emit: Emit): void {
+    const c = this.cfg;
+    const n = p.iv.length;
+    if (n + 1 < c.minConnections) return;
+    let span = 0;
+    for (const x of p.iv) span += x;
+    if (span < c.minSpan) return;
+    const mean = span / n;
+    if (mean < c.minPeriod / 2 || mean > c.maxPeriod * 2) return; // cheap reject: floods and sparse pairs
+    this.evaluations++;
+    const st = beaconStats(p.iv);
+    if (st.median < c.minPeriod || st.median > c.maxPeriod) return;
+    if (st.dispersion > c.maxDispersion || st.score < c.minScore) return;
+    p.alerted = true;
+    p.period = st.median; p.mad = st.mad; p.score = st.score; p.alertTs = ts; p.beatsAtAlert = p.beats;
+    this.open.set(key, p);
+    this.alerts++;
+    emit(this.alert(p, ts, st, false));
+  }
+
+  private alert(p: Pair, ts: number, st: BeaconStats | null, update: boolean) {
+    const c = this.cfg;
+    const target = p.qname !== null ? `${p.qname} (via ${p.dst})` : `${p.dst}:${p.dport}/${p.proto}`;
+    const span = p.last - p.first;
+    const a = makeAlert({
+      kind: this.name, severity: 'medium', confidence: Math.max(0.5, Math.min(0.95, p.score)),
+      src: p.src, dst: p.dst, ...(p.qname === null ? { dport: p.dport } : {}),
+      ts, ts_first: p.first, ts_last: p.last,
+      summary: update
+        ? `${p.src} beaconed to ${target} every ${r3(p.period)} s: ${p.beats} connections over ${Math.round(span)} s (episode ended)`
+        : `${p.src} connects to ${target} every ${r3(p.period)} s ±${r3(p.mad)} s: ${p.beats} connections over ${Math.round(span)} s, beacon score ${r3(p.score)}`,
+      evidence: {
+        connections: p.beats, span_s: r3(span), period_s: r3(p.period), mad_s: r3(p.mad), score: r3(p.score),
+        ...(st ? {
+          intervals_used: st.n, dispersion: r3(st.dispersion), bowley_skew: r3(st.skew), skew_score: r3(st.skewScore),
+          madm_score: r3(st.madScore), count_score: r3(st.countScore), q1_s: r3(st.q1), q3_s: r3(st.q3),
+          sample_intervals_s: p.iv.slice(-10).map(r3),
+        } : { idle_timeout_s: Math.max(c.idleTimeout, 4 * p.period) }),
+        proto: p.proto, ...(p.qname !== null ? { qname: p.qname } : {}),
+        thresholds: { min_connections: c.minConnections, min_span_s: c.minSpan, period_s: [c.minPeriod, c.maxPeriod], max_dispersion: c.maxDispersion, min_score: c.minScore },
+      },
+      technique: 'T1071',
+    });
+    if (update) a.update = true;
+    return a;
+  }
+
+  advance(now: number, emit: Emit): void {
+    for (const [k, p] of this.open) {
+      const evicted = this.pairs.get(k) !== p;
+      if (evicted || now - p.last > Math.max(this.cfg.idleTimeout, 4 * p.period)) this.end(k, p, now, emit);
+    }
+  }
+
+  private end(k: string, p: Pair, now: number, emit: Emit): void {
+    this.open.delete(k);
+    if (this.pairs.get(k) === p) this.pairs.delete(k); // a later resumption starts a new episode
+    if (p.beats === p.beatsAtAlert) return; // nothing new since the alert
+    this.alerts++;
+    emit(this.alert(p, Math.max(now, p.last), null, true));
+  }
+
+  flush(now: number, emit: Emit): void {
+    for (const [k, p] of [...this.open]) this.end(k, p, now, emit);
+  }
+
+  stats(): Record<string, number> {
+    return {
+      pairs: this.pairs.size, pairs_evicted: this.pairs.evicted, episodes_open: this.open.size, beats: this.beats,
+      syn_retransmits: this.retransmits, out_of_order: this.outOfOrder, evaluations: this.evaluations, alerts: this.alerts,
+    };
+  }
+}
