@@ -33,7 +33,10 @@ export interface Summary {
 }
 
 export interface DaemonOptions {
+  /** arguments after `run` */
   args: string[];
+  /** the command before args (default: this node, dist/cli/main.js, run) — e.g. an installed copy */
+  command?: string[];
   env?: Record<string, string>;
   /** run the daemon through this command prefix (e.g. setpriv ...) */
   wrapper?: string[];
@@ -48,7 +51,7 @@ export class Daemon {
   private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(o: DaemonOptions) {
-    const argv = [process.execPath, MAIN, 'run', ...o.args];
+    const argv = [...(o.command ?? [process.execPath, MAIN, 'run']), ...o.args];
     const cmd = o.wrapper ? [...o.wrapper, ...argv] : argv;
     this.proc = spawn(cmd[0]!, cmd.slice(1), {
       cwd: o.cwd ?? REPO,
