@@ -31,7 +31,12 @@ export function checkInputs(files: string[]): void {
   for (const f of files) {
     if (f === '-') continue;
     let st;
-    try { st = statSync(f); } catch { throw new UsageError(`${f}: no such file`); }
+    try {
+      st = statSync(f);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`${f}: ${code === 'EACCES' ? 'permission denied' : code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file' : `cannot read (${code})`}`);
+    }
     if (st.isDirectory()) throw new UsageError(`${f}: is a directory, not a capture file`);
     try { accessSync(f, constants.R_OK); } catch { throw new UsageError(`${f}: permission denied`); }
   }
