@@ -73,20 +73,27 @@ export class PcapParser implements RecordParser {
     const linktype = this.linktype;
     const nsMul = this.nsMul;
     const digits = this.digits;
+    // Per-record hot loop: header fields by byte arithmetic (Buffer.readUInt32* validate
+    // their offset on every call; 16 bytes are known to be there).
+    const b = buf;
     while (end - off >= 16) {
       let sec: number, frac: number, incl: number, orig: number;
       if (le) {
-        sec = buf.readUInt32LE(off); frac = buf.readUInt32LE(off + 4);
-        incl = buf.readUInt32LE(off + 8); orig = buf.readUInt32LE(off + 12);
+        sec = (b[off]! | b[off + 1]! << 8 | b[off + 2]! << 16) + ((b[off + 3]! << 24) >>> 0);
+        frac = (b[off + 4]! | b[off + 5]! << 8 | b[off + 6]! << 16) + ((b[off + 7]! << 24) >>> 0);
+        incl = (b[off + 8]! | b[off + 9]! << 8 | b[off + 10]! << 16) + ((b[off + 11]! << 24) >>> 0);
+        orig = (b[off + 12]! | b[off + 13]! << 8 | b[off + 14]! << 16) + ((b[off + 15]! << 24) >>> 0);
       } else {
-        sec = buf.readUInt32BE(off); frac = buf.readUInt32BE(off + 4);
-        incl = buf.readUInt32BE(off + 8); orig = buf.readUInt32BE(off + 12);
+        sec = ((b[off]! << 24) >>> 0) + (b[off + 1]! << 16 | b[off + 2]! << 8 | b[off + 3]!);
+        frac = ((b[off + 4]! << 24) >>> 0) + (b[off + 5]! << 16 | b[off + 6]! << 8 | b[off + 7]!);
+        incl = ((b[off + 8]! << 24) >>> 0) + (b[off + 9]! << 16 | b[off + 10]! << 8 | b[off + 11]!);
+        orig = ((b[off + 12]! << 24) >>> 0) + (b[off + 13]! << 16 | b[off + 14]! << 8 | b[off + 15]!);
       }
       if (incl > limit) {
         throw new FormatError(`corrupt record ${this.packets + 1}: captured length ${incl} exceeds ${limit}`);
       }
       if (end - off < 16 + incl) break;
-      sink.packet(linktype, sec, frac * nsMul, buf, off + 16, incl, orig < incl ? incl : orig, digits);
+      sink.packet(linktype, sec, frac * nsMul, b, off + 16, incl, orig < incl ? incl : orig, digits);
       this.packets++;
       this.bytes += incl;
       off += 16 + incl;
@@ -123,8 +130,8 @@ export class PcapngParser implements RecordParser {
 
   parse(buf: Buffer, off: number, end: number, sink: PacketSink): number {
     while (end - off >= 12) {
-      let type = this.le ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
-      if (buf.readUInt32LE(off) === PCAPNG_SHB) {
+      let type = this.u32(buf, off);
+      if (buf[off] === 0x0a && buf[off + 1] === 0x0d && buf[off + 2] === 0x0d && buf[off + 3] === 0x0a) {
         // Section header: its byte-order magic decides how to read everything after it.
         if (end - off < 28) return off;
         const bom = buf.readUInt32LE(off + 8);
@@ -133,8 +140,7 @@ export class PcapngParser implements RecordParser {
         else throw new FormatError(`pcapng section ${this.sections + 1}: bad byte-order magic`);
         type = PCAPNG_SHB;
       }
-      const le = this.le;
-      const len = le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off + 4);
+      const len = this.u32(buf, off + 4);
       if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) {
         throw new FormatError(`corrupt pcapng block after ${this.packets} packets: length ${len}`);
       }
@@ -157,8 +163,13 @@ export class PcapngParser implements RecordParser {
     return off;
   }
 
-  private u16(buf: Buffer, o: number): number { return this.le ? buf.readUInt16LE(o) : buf.readUInt16BE(o); }
-  private u32(buf: Buffer, o: number): number { return this.le ? buf.readUInt32LE(o) : buf.readUInt32BE(o); }
+  // Byte arithmetic rather than Buffer.readUInt*: callers have checked the block's bounds.
+  private u16(b: Buffer, o: number): number { return this.le ? b[o]! | b[o + 1]! << 8 : b[o]! << 8 | b[o + 1]!; }
+  private u32(b: Buffer, o: number): number {
+    return this.le
+      ? (b[o]! | b[o + 1]! << 8 | b[o + 2]! << 16) + ((b[o + 3]! << 24) >>> 0)
+      : ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16 | b[o + 2]! << 8 | b[o + 3]!);
+  }
 
   private readIdb(buf: Buffer, o: number, e: number): void {
     if (e - o < 8) throw new FormatError('corrupt pcapng interface description block');

@@ -12,6 +12,7 @@ import { decodeTcp } from './tcp.js';
 import { decodeUdp } from './udp.js';
 import { decodeIcmp } from './icmp.js';
 import { IpReassembler } from './reassembly.js';
+import { u16be } from './bytes.js';
 import { DecodeIssue, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type Packet } from './packet.js';
 
 const IPPROTO_IPIP = 4;
@@ -128,7 +129,7 @@ const HOPOPTS = 0, ROUTING = 43, DSTOPTS = 60, MOBILITY = 135;
 function reassemble(pkt: Packet, buf: Buffer, ipOff: number, ipVer: number): Buffer | null {
   const payWire = ipVer === 4
     ? pkt.ipPayloadLen
-    : buf.readUInt16BE(ipOff + 4) - (pkt.fragPayOff - ipOff - 40);
+    : u16be(buf, ipOff + 4) - (pkt.fragPayOff - ipOff - 40);
   const have = pkt.end - pkt.fragPayOff;
   if (payWire < 0 || have < payWire) {
     if (pkt.firstFragment) return buf; // decode what the first fragment has, as without reassembly

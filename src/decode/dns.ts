@@ -8,6 +8,7 @@
  * safeText, so a name can never carry a control character into a log.
  */
 import { safeText } from './text.js';
+import { u16be, u32be } from './bytes.js';
 import { ipv4ToString, ipv6ToString } from './addr.js';
 import type { DnsAnswer } from '../events/types.js';
 
@@ -94,17 +95,17 @@ export function readName(buf: Buffer, base: number, end: number, p: number): { n
 export function parseDns(buf: Buffer, off: number, len: number): DnsMessage | null {
   if (len < 12) return null;
   const end = off + len;
-  const flags = buf.readUInt16BE(off + 2);
+  const flags = u16be(buf, off + 2);
   const msg: DnsMessage = {
-    id: buf.readUInt16BE(off),
+    id: u16be(buf, off),
     isResponse: (flags & 0x8000) !== 0,
     opcode: (flags >> 11) & 15,
     truncated: (flags & 0x0200) !== 0,
     rcode: RCODE_NAMES[flags & 15]!,
-    qdcount: buf.readUInt16BE(off + 4),
-    ancount: buf.readUInt16BE(off + 6),
-    nscount: buf.readUInt16BE(off + 8),
-    arcount: buf.readUInt16BE(off + 10),
+    qdcount: u16be(buf, off + 4),
+    ancount: u16be(buf, off + 6),
+    nscount: u16be(buf, off + 8),
+    arcount: u16be(buf, off + 10),
     qname: '',
     qtype: '',
     answers: [],
@@ -117,16 +118,16 @@ export function parseDns(buf: Buffer, off: number, len: number): DnsMessage | nu
     if (n === null || n.next + 4 > end) return msg;
     if (i === 0) {
       msg.qname = n.name;
-      msg.qtype = qtypeName(buf.readUInt16BE(n.next));
+      msg.qtype = qtypeName(u16be(buf, n.next));
     }
     p = n.next + 4;
   }
   for (let i = 0; i < msg.ancount && msg.answers.length < MAX_ANSWERS; i++) {
     const n = readName(buf, off, end, p);
     if (n === null || n.next + 10 > end) break;
-    const type = buf.readUInt16BE(n.next);
-    const ttl = buf.readUInt32BE(n.next + 4);
-    const rdlen = buf.readUInt16BE(n.next + 8);
+    const type = u16be(buf, n.next);
+    const ttl = u32be(buf, n.next + 4);
+    const rdlen = u16be(buf, n.next + 8);
     const rd = n.next + 10;
     if (rd + rdlen > end) break;
     msg.answers.push({ name: n.name, type: qtypeName(type), ttl, data: rdata(buf, off, end, type, rd, rdlen) });
@@ -138,10 +139,10 @@ export function parseDns(buf: Buffer, off: number, len: number): DnsMessage | nu
 function rdata(buf: Buffer, base: number, end: number, type: number, rd: number, rdlen: number): string | null {
   switch (type) {
     case 1:
-      return rdlen === 4 ? ipv4ToString(buf.readUInt32BE(rd)) : null;
+      return rdlen === 4 ? ipv4ToString(u32be(buf, rd)) : null;
     case 28:
       return rdlen === 16
-        ? ipv6ToString(buf.readUInt32BE(rd), buf.readUInt32BE(rd + 4), buf.readUInt32BE(rd + 8), buf.readUInt32BE(rd + 12))
+        ? ipv6ToString(u32be(buf, rd), u32be(buf, rd + 4), u32be(buf, rd + 8), u32be(buf, rd + 12))
         : null;
     case 2: case 5: case 12: case 39: case 6: {
       const n = readName(buf, base, rd + rdlen, rd);
@@ -227,7 +228,7 @@ export class DnsTcpHalf {
         if (this.buf.length < 2) this.buf = Buffer.alloc(2);
         this.buf[this.have++] = src[off++]!;
         if (this.have === 2) {
-          this.need = this.buf.readUInt16BE(0);
+          this.need = u16be(this.buf, 0);
           this.have = 0;
           if (this.buf.length < this.need) this.buf = Buffer.alloc(this.need);
           if (this.need === 0) { this.need = -1; }

@@ -19,12 +19,12 @@ const MAX_TAGS = 8;
 /** @returns [etherType, payloadOffset] packed as etherType * 2^32 + offset, or -1 when truncated */
 export function decodeEthernet(pkt: Packet, buf: Buffer, off: number, end: number): number {
   if (end - off < 14) return -1;
-  let type = buf.readUInt16BE(off + 12);
+  let type = buf[off + 12]! << 8 | buf[off + 13]!;
   let p = off + 14;
   for (let i = 0; i < MAX_TAGS && (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD); i++) {
     if (end - p < 4) return -1;
-    if (pkt.vlan < 0) pkt.vlan = buf.readUInt16BE(p) & 0x0fff;
-    type = buf.readUInt16BE(p + 2);
+    if (pkt.vlan < 0) pkt.vlan = (buf[p]! << 8 | buf[p + 1]!) & 0x0fff;
+    type = buf[p + 2]! << 8 | buf[p + 3]!;
     p += 4;
   }
   if (type === ETH_MPLS || type === ETH_MPLS_MC) return decodeMpls(buf, p, end);

@@ -4,6 +4,7 @@
  * "port unreachable" answers tell us).
  */
 import { DecodeIssue, IPPROTO_TCP, IPPROTO_UDP, type Packet } from './packet.js';
+import { u16be, u32be } from './bytes.js';
 
 export function decodeIcmp(pkt: Packet, buf: Buffer, off: number, end: number): DecodeIssue {
   if (end - off < 4) return DecodeIssue.TruncatedTransport;
@@ -32,20 +33,20 @@ export function decodeQuoted(buf: Buffer, off: number, end: number): QuotedTuple
     if (end - off < 20) return null;
     const hl = (buf[off]! & 15) * 4;
     proto = buf[off + 9]!;
-    s = [buf.readUInt32BE(off + 12), 0, 0, 0];
-    d = [buf.readUInt32BE(off + 16), 0, 0, 0];
+    s = [u32be(buf, off + 12), 0, 0, 0];
+    d = [u32be(buf, off + 16), 0, 0, 0];
     p = off + hl;
   } else if (v === 6) {
     if (end - off < 40) return null;
     proto = buf[off + 6]!;
-    s = [buf.readUInt32BE(off + 8), buf.readUInt32BE(off + 12), buf.readUInt32BE(off + 16), buf.readUInt32BE(off + 20)];
-    d = [buf.readUInt32BE(off + 24), buf.readUInt32BE(off + 28), buf.readUInt32BE(off + 32), buf.readUInt32BE(off + 36)];
+    s = [u32be(buf, off + 8), u32be(buf, off + 12), u32be(buf, off + 16), u32be(buf, off + 20)];
+    d = [u32be(buf, off + 24), u32be(buf, off + 28), u32be(buf, off + 32), u32be(buf, off + 36)];
     p = off + 40;
   } else return null;
   let sport = 0, dport = 0;
   if ((proto === IPPROTO_TCP || proto === IPPROTO_UDP) && end - p >= 4) {
-    sport = buf.readUInt16BE(p);
-    dport = buf.readUInt16BE(p + 2);
+    sport = u16be(buf, p);
+    dport = u16be(buf, p + 2);
   }
   return { ver: v, proto, s, d, sport, dport };
 }

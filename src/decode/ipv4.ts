@@ -10,22 +10,22 @@ export function decodeIpv4(pkt: Packet, buf: Buffer, off: number, end: number): 
   const vhl = buf[off]!;
   if (vhl >> 4 !== 4) return DecodeIssue.BadIpHeader;
   const hl = (vhl & 15) * 4;
-  const total = buf.readUInt16BE(off + 2);
+  const total = buf[off + 2]! << 8 | buf[off + 3]!;
   if (hl < 20 || total < hl) return DecodeIssue.BadIpHeader;
   if (end - off < hl) return DecodeIssue.TruncatedIp;
   pkt.ipVer = 4;
   pkt.ipOff = off;
   pkt.ttl = buf[off + 8]!;
   pkt.proto = buf[off + 9]!;
-  pkt.s0 = buf.readUInt32BE(off + 12);
-  pkt.d0 = buf.readUInt32BE(off + 16);
+  pkt.s0 = ((buf[off + 12]! << 24) >>> 0) + (buf[off + 13]! << 16 | buf[off + 14]! << 8 | buf[off + 15]!);
+  pkt.d0 = ((buf[off + 16]! << 24) >>> 0) + (buf[off + 17]! << 16 | buf[off + 18]! << 8 | buf[off + 19]!);
   pkt.s1 = pkt.s2 = pkt.s3 = pkt.d1 = pkt.d2 = pkt.d3 = 0;
-  const frag = buf.readUInt16BE(off + 6);
+  const frag = buf[off + 6]! << 8 | buf[off + 7]!;
   const fragOffset = frag & 0x1fff;
   pkt.laterFragment = fragOffset !== 0;
   pkt.firstFragment = fragOffset === 0 && (frag & 0x2000) !== 0;
   if (pkt.laterFragment || pkt.firstFragment) {
-    pkt.fragId = buf.readUInt16BE(off + 4);
+    pkt.fragId = buf[off + 4]! << 8 | buf[off + 5]!;
     pkt.fragOffset = fragOffset * 8;
     pkt.fragMore = (frag & 0x2000) !== 0;
     pkt.fragPayOff = off + hl;

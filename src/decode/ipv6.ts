@@ -3,6 +3,7 @@
  * fragment, destination options, AH. ESP and "no next header" end the chain.
  */
 import { DecodeIssue, type Packet } from './packet.js';
+import { u16be, u32be } from './bytes.js';
 
 const HOPOPTS = 0, ROUTING = 43, FRAGMENT = 44, ESP = 50, AH = 51, DSTOPTS = 60, MOBILITY = 135;
 const MAX_EXT = 16;
@@ -10,14 +11,14 @@ const MAX_EXT = 16;
 export function decodeIpv6(pkt: Packet, buf: Buffer, off: number, end: number): DecodeIssue {
   if (end - off < 40) return DecodeIssue.TruncatedIp;
   if (buf[off]! >> 4 !== 6) return DecodeIssue.BadIpHeader;
-  const plen = buf.readUInt16BE(off + 4);
+  const plen = u16be(buf, off + 4);
   pkt.ipVer = 6;
   pkt.ipOff = off;
   pkt.ttl = buf[off + 7]!;
-  pkt.s0 = buf.readUInt32BE(off + 8); pkt.s1 = buf.readUInt32BE(off + 12);
-  pkt.s2 = buf.readUInt32BE(off + 16); pkt.s3 = buf.readUInt32BE(off + 20);
-  pkt.d0 = buf.readUInt32BE(off + 24); pkt.d1 = buf.readUInt32BE(off + 28);
-  pkt.d2 = buf.readUInt32BE(off + 32); pkt.d3 = buf.readUInt32BE(off + 36);
+  pkt.s0 = u32be(buf, off + 8); pkt.s1 = u32be(buf, off + 12);
+  pkt.s2 = u32be(buf, off + 16); pkt.s3 = u32be(buf, off + 20);
+  pkt.d0 = u32be(buf, off + 24); pkt.d1 = u32be(buf, off + 28);
+  pkt.d2 = u32be(buf, off + 32); pkt.d3 = u32be(buf, off + 36);
   if (off + 40 + plen < end) pkt.end = off + 40 + plen;
   let next = buf[off + 6]!;
   let p = off + 40;
@@ -30,12 +31,12 @@ export function decodeIpv6(pkt: Packet, buf: Buffer, off: number, end: number): 
       p += (buf[p + 1]! + 1) * 8;
     } else if (next === FRAGMENT) {
       if (end - p < 8) return DecodeIssue.TruncatedIp;
-      const fo = buf.readUInt16BE(p + 2);
+      const fo = u16be(buf, p + 2);
       if ((fo & 0xfff8) !== 0) pkt.laterFragment = true;
       else if ((fo & 1) !== 0) pkt.firstFragment = true;
       next = buf[p]!;
       // (an atomic fragment, offset 0 without M, is a whole datagram: nothing to reassemble)
-      pkt.fragId = buf.readUInt32BE(p + 4);
+      pkt.fragId = u32be(buf, p + 4);
       pkt.fragOffset = fo & 0xfff8;
       pkt.fragMore = (fo & 1) !== 0;
       pkt.fragNext = next;

@@ -1,3 +1,5 @@
+import { u32be } from './bytes.js';
+
 /**
  * BSD loopback encapsulations: a 4-byte address family before the IP header.
  * LINKTYPE_NULL (0) stores it in the *capturing host's* byte order, so both are
@@ -7,8 +9,8 @@
  */
 export function decodeNullFamily(buf: Buffer, off: number, end: number, loop: boolean): number {
   if (end - off < 4) return -1;
-  let fam = buf.readUInt32BE(off);
-  if (!loop && (fam & 0xffff) === 0) fam = buf.readUInt32LE(off);
+  let fam = u32be(buf, off);
+  if (!loop && (fam & 0xffff) === 0) fam = (buf[off]! | buf[off + 1]! << 8 | buf[off + 2]! << 16) + ((buf[off + 3]! << 24) >>> 0);
   if (fam === 2) return 4;
   if (fam === 24 || fam === 28 || fam === 30) return 6;
   return 0;

@@ -12,7 +12,7 @@ function afterProto(buf: Buffer, type: number, p: number, end: number): number {
   // The kernel may leave an 802.1Q tag in the payload.
   if (type === ETH_VLAN) {
     if (end - p < 4) return -1;
-    type = buf.readUInt16BE(p + 2);
+    type = buf[p + 2]! << 8 | buf[p + 3]!;
     p += 4;
   }
   if (type === 0x8847 || type === 0x8848) return decodeMpls(buf, p, end);
@@ -21,10 +21,10 @@ function afterProto(buf: Buffer, type: number, p: number, end: number): number {
 
 export function decodeSll(buf: Buffer, off: number, end: number): number {
   if (end - off < 16) return -1;
-  return afterProto(buf, buf.readUInt16BE(off + 14), off + 16, end);
+  return afterProto(buf, buf[off + 14]! << 8 | buf[off + 15]!, off + 16, end);
 }
 
 export function decodeSll2(buf: Buffer, off: number, end: number): number {
   if (end - off < 20) return -1;
-  return afterProto(buf, buf.readUInt16BE(off), off + 20, end);
+  return afterProto(buf, buf[off]! << 8 | buf[off + 1]!, off + 20, end);
 }

@@ -3,9 +3,9 @@ import { DecodeIssue, type Packet } from './packet.js';
 
 export function decodeUdp(pkt: Packet, buf: Buffer, off: number, end: number): DecodeIssue {
   if (end - off < 8) return DecodeIssue.TruncatedTransport;
-  pkt.sport = buf.readUInt16BE(off);
-  pkt.dport = buf.readUInt16BE(off + 2);
-  const len = buf.readUInt16BE(off + 4);
+  pkt.sport = buf[off]! << 8 | buf[off + 1]!;
+  pkt.dport = buf[off + 2]! << 8 | buf[off + 3]!;
+  const len = buf[off + 4]! << 8 | buf[off + 5]!;
   pkt.hasL4 = true;
   pkt.l4Off = off;
   // A first fragment's UDP length covers the whole datagram; trust the IP length then.
