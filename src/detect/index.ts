@@ -9,6 +9,11 @@ import { CidrSet } from '../util/cidr.js';
 import { sizeAnomalySpec } from './size-anomaly.js';
 import { typeFrequencySpec } from './type-frequency.js';
 import { eventRateSpec } from './event-rate.js';
+import { portScanSpec } from './port-scan.js';
+import { hostSweepSpec } from './host-sweep.js';
+import { synFloodSpec } from './syn-flood.js';
+import { icmpFloodSpec } from './icmp-flood.js';
+import { volumeSurgeSpec } from './volume-surge.js';
 import { exfiltrationSpec } from './exfiltration.js';
 import { beaconingSpec } from './beaconing.js';
 import { threatIntelSpec } from './threat-intel.js';
@@ -34,6 +39,11 @@ export const DETECTORS: readonly AnySpec[] = [
   sizeAnomalySpec,
   typeFrequencySpec,
   eventRateSpec,
+  portScanSpec,
+  hostSweepSpec,
+  synFloodSpec,
+  icmpFloodSpec,
+  volumeSurgeSpec,
   exfiltrationSpec,
   beaconingSpec,
   threatIntelSpec,
