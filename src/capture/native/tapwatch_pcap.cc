@@ -145,8 +145,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
       else if (rc == PCAP_ERROR_PERM_DENIED) code = "EPERM";
       else if (rc == PCAP_ERROR_IFACE_NOT_UP) code = "ENETDOWN";
       else if (rc == PCAP_ERROR_PROMISC_PERM_DENIED) code = "EPERM";
-      std::string msg = std::string("pcap_activate(") + iface_ + "): " + pcap_statustostr(rc);
-      if (!detail.empty()) msg += ": " + detail;
+      std::string status = pcap_statustostr(rc);
+      std::string msg = std::string("pcap_activate(") + iface_ + "): " + status;
+      if (!detail.empty() && detail != status) msg += ": " + detail;
       pcap_close(pcap_);
       pcap_ = nullptr;
       MakeError(env, code, msg, rc).ThrowAsJavaScriptException();
