@@ -121,10 +121,16 @@ export class SynFlood implements Detector {
     d.sec = sec;
   }
 
-  private sums(d: Dest): [number, number] {
-    let s = 0, e = 0;
-    for (let i = 0; i < this.w; i++) { s += d.syn[i]!; e += d.est[i]!; }
-    return [s, e];
+  private synSum(d: Dest): number {
+    let s = 0;
+    for (let i = 0; i < this.w; i++) s += d.syn[i]!;
+    return s;
+  }
+
+  private estSum(d: Dest): number {
+    let s = 0;
+    for (let i = 0; i < this.w; i++) s += d.est[i]!;
+    return s;
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
@@ -153,8 +159,9 @@ export class SynFlood implements Detector {
     d.syn[b]!++;
     let h = d.hot;
     if (h === null) {
-      const [inWin, estWin] = this.sums(d);
+      const inWin = this.synSum(d);
       if (inWin < this.floor) return;
+      const estWin = this.estSum(d);
       if (this.hot.size >= this.cfg.maxHot) { this.hotRefused++; return; }
       // totals start from what the window already holds (the sketches from here on)
       h = d.hot = {
@@ -169,9 +176,11 @@ export class SynFlood implements Detector {
     h.topSrc.add(e.src);
     h.topPort.add(String(e.dport));
     if (d.syn[b]! > h.peak) h.peak = d.syn[b]!;
-    const [syns, est] = this.sums(d);
+    const syns = this.synSum(d);
     if (syns >= this.floor) h.lastWarm = e.ts;
-    if (syns < this.threshold || est / syns >= this.cfg.maxCompletion) return;
+    if (syns < this.threshold) return;
+    const est = this.estSum(d);
+    if (est / syns >= this.cfg.maxCompletion) return;
     h.lastOver = e.ts;
     if (h.alerted) return;
     const src = h.topSrc.dominant(0.5);

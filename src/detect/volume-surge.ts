@@ -6,7 +6,9 @@
  * ICMP, DNS messages, HTTP requests — events that carry their own size when
  * they happen; `conn` summaries only know their bytes at the end and HTTP
  * responses include the declared body at once, so both are left out) are
- * summed per `bucket` (10 s) as messages and bytes. Each closed bucket updates
+ * summed per `bucket` (10 s) as messages and bytes (bytes of `byteTypes`
+ * only: SYNs, ICMP, DNS — an HTTP request's size includes its declared body,
+ * and a large upload is the exfiltration detector's business). Each closed bucket updates
  * an exponentially weighted mean and variance (weight `alpha`, default 0.1:
  * ≈ the last 10 buckets) — quiet buckets count as zeros. After `learnBuckets`
  * buckets (30 = 5 min) since the destination was first seen, a bucket alerts
@@ -52,14 +54,18 @@ export interface VolumeSurgeConfig {
   minByteRate: number;
   quietBuckets: number;
   maxDests: number;
+  /** events counted as messages */
   types: string[];
+  /** events whose size counts as bytes (an HTTP request's size includes its declared body: an upload is exfiltration's business) */
+  byteTypes: string[];
   /** destinations never judged (CIDR list: backup targets, busy servers) */
   allow: string[];
 }
 
 export const VOLUME_SURGE_DEFAULTS: VolumeSurgeConfig = {
   bucket: 10, alpha: 0.1, k: 6, ratio: 3, learnBuckets: 30, minRate: 200, minByteRate: 1_000_000,
-  quietBuckets: 3, maxDests: 50_000, types: ['tcp_syn', 'icmp', 'dns', 'http_request'], allow: [],
+  quietBuckets: 3, maxDests: 50_000, types: ['tcp_syn', 'icmp', 'dns', 'http_request'],
+  byteTypes: ['tcp_syn', 'icmp', 'dns'], allow: [],
 };
 
 export const volumeSurgeSpec: DetectorSpec<VolumeSurgeConfig> = {
@@ -98,6 +104,7 @@ export class VolumeSurge implements Detector {
   private readonly dests: LruMap<string, Dest>;
   private readonly episodes = new Set<Dest>();
   private readonly types: Set<string>;
+  private readonly byteTypes: Set<string>;
   private readonly allow: CidrSet;
   private readonly span: number;
   private emitRef: Emit | null = null;
@@ -105,6 +112,7 @@ export class VolumeSurge implements Detector {
 
   constructor(readonly cfg: VolumeSurgeConfig = VOLUME_SURGE_DEFAULTS, _ctx?: DetectorContext) {
     this.types = new Set(cfg.types);
+    this.byteTypes = new Set(cfg.byteTypes);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.volume_surge.allow');
     this.span = Math.max(1, cfg.bucket);
     this.dests = new LruMap(cfg.maxDests, (_k, d) => { if (d.ep) this.end(d, this.emitRef, d.last); });
@@ -123,12 +131,13 @@ export class VolumeSurge implements Detector {
       this.roll(d, b, emit);
       this.dests.touch(e.dst, d);
     }
+    const size = this.byteTypes.has(e.type) ? e.size : 0;
     d.msgs++;
-    d.bytes += e.size;
+    d.bytes += size;
     if (e.ts > d.last) d.last = e.ts;
     const ep = d.ep;
     if (ep !== null) {
-      ep.msgs++; ep.bytes += e.size; ep.top.add(e.src);
+      ep.msgs++; ep.bytes += size; ep.top.add(e.src);
       if (e.ts > ep.last) ep.last = e.ts;
       return;
     }

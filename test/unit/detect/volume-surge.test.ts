@@ -47,6 +47,12 @@ describe('volume_surge: learning', () => {
 });
 
 describe('volume_surge: thresholds', () => {
+  it('does not count the declared body of HTTP requests as bytes (a large upload is not a flood)', () => {
+    const up = (t: number): NetEvent => ({ ...pt(t), type: 'http_request', src: C, sport: 40000, dst: V, dport: 80, proto: 'tcp', size: 300 << 20,
+      method: 'PUT', host: null, uri: '/u', version: 'HTTP/1.1', user_agent: null });
+    expect(run([...steady(10, T0, 30), up(T0 + 301)], {}, T0 + 400).alerts).toHaveLength(0);
+  });
+
   it('stays silent under the absolute floor (200 messages/s × 10 s) even far above the baseline', () => {
     expect(run([...steady(10, T0, 30), ...steady(2000, T0 + 300, 1)], {}, T0 + 400).alerts).toHaveLength(0);
   });
