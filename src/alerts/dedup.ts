@@ -49,6 +49,8 @@ interface Window {
   severity: Severity;
   /** folded something since the last update was emitted */
   dirty: boolean;
+  /** the detector's own latest update of this attack (final counts, summary), if it sent one */
+  detail: Alert | null;
 }
 
 export class AlertDedup {
@@ -106,6 +108,7 @@ export class AlertDedup {
       latest: alert.ts,
       severity: alert.severity,
       dirty: false,
+      detail: null,
     });
     while (this.windows.size > this.maxEntries) {
       const [k, old] = this.windows.entries().next().value as [string, Window];
@@ -151,7 +154,10 @@ export class AlertDedup {
   }
 
   private fold(w: Window, a: Alert): void {
-    w.count += a.count ?? 1;
+    // A detector's own update describes the same attack (not a new one): keep its
+    // summary and evidence for the update we write, don't count it as a repeat.
+    if (a.update) w.detail = a;
+    else w.count += a.count ?? 1;
     if (a.ts_first < w.ts_first) w.ts_first = a.ts_first;
     if (a.ts_last > w.ts_last) w.ts_last = a.ts_last;
     if (a.ts > w.latest) w.latest = a.ts;
@@ -160,8 +166,10 @@ export class AlertDedup {
   }
 
   private update(w: Window): Alert {
+    const d = w.detail;
     return {
       ...w.first,
+      ...(d ? { summary: d.summary, evidence: d.evidence, confidence: Math.max(d.confidence, w.first.confidence) } : {}),
       ts: w.latest,
       ts_first: w.ts_first,
       ts_last: w.ts_last,
@@ -192,6 +200,7 @@ export class AlertDedup {
   }
 }
 
+/** (kind, src, dst); an alert without a victim (a sweep) is keyed by its port instead. */
 function keyOf(a: Alert): string {
-  return `${a.kind}\u0000${a.src ?? ''}\u0000${a.dst ?? ''}`;
+  return `${a.kind}\u0000${a.src ?? ''}\u0000${a.dst ?? (a.dport !== undefined ? `:${a.dport}` : '')}`;
 }

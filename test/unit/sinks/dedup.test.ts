@@ -137,3 +137,24 @@ describe('AlertDedup', () => {
     expect(d.flush()[0]).toMatchObject({ count: 2, ts: 100, ts_first: 90 });
   });
 });
+
+describe('AlertDedup: a detector\'s own update of an attack', () => {
+  const base = (over: Partial<Alert>): Alert => ({
+    kind: 'port_scan', severity: 'medium', confidence: 0.6, src: '10.0.0.1', dst: '10.0.0.2', ts: 100, ts_first: 100, ts_last: 100,
+    summary: 'scan: 7 privileged ports', evidence: { ports: 7 }, ...over,
+  });
+  it('carries the update\'s summary and evidence into the folded alert without counting it as a repeat', () => {
+    const d = new AlertDedup({ interval: 3600 });
+    expect(d.offer(base({}))).not.toBeNull();
+    expect(d.offer(base({ ts: 160, ts_last: 160, update: true, summary: 'scan ended: 1000 ports', evidence: { ports: 1000 } }))).toBeNull();
+    const [u] = d.flush(200);
+    expect(u).toMatchObject({ summary: 'scan ended: 1000 ports', evidence: { ports: 1000 }, count: 1, ts_last: 160, update: true });
+  });
+  it('keys an alert without a victim by its port, so sweeps of two ports are two alerts', () => {
+    const d = new AlertDedup({ interval: 3600 });
+    const sweep = (dport: number): Alert => ({ ...base({}), kind: 'host_sweep', dst: undefined, dport } as Alert);
+    expect(d.offer(sweep(22))).not.toBeNull();
+    expect(d.offer(sweep(445))).not.toBeNull();
+    expect(d.offer(sweep(22))).toBeNull();
+  });
+});
