@@ -18,6 +18,11 @@ import { exfiltrationSpec } from './exfiltration.js';
 import { beaconingSpec } from './beaconing.js';
 import { threatIntelSpec } from './threat-intel.js';
 import { behaviorAnomalySpec } from './behavior-anomaly.js';
+import { sshBruteforceSpec } from './ssh-bruteforce.js';
+import { sshLoginAfterBruteforceSpec } from './ssh-login-after-bruteforce.js';
+import { dnsTunnelSpec } from './dns-tunnel.js';
+import { dnsNxdomainBurstSpec } from './dns-nxdomain-burst.js';
+import { httpScanSpec } from './http-scan.js';
 
 /** What every detector may consult besides its own configuration. */
 export interface DetectorContext {
@@ -48,6 +53,11 @@ export const DETECTORS: readonly AnySpec[] = [
   beaconingSpec,
   threatIntelSpec,
   behaviorAnomalySpec,
+  sshBruteforceSpec,
+  sshLoginAfterBruteforceSpec,
+  dnsTunnelSpec,
+  dnsNxdomainBurstSpec,
+  httpScanSpec,
 ];
 
 export type DetectorSettings = Record<string, unknown> & { enabled: boolean };
