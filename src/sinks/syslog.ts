@@ -9,17 +9,17 @@
  *   unix-stream:///path       same over a unix STREAM socket, e.g. rsyslog
  *                             imptcp `input(type="imptcp" path="/run/tapwatch.sock")`
  *
- * unix:///dev/log (a unix DATAGRAM socket, journald/rsyslog imuxsock) is NOT
- * supported: Node's dgram module has only udp4/udp6, libuv has no unix
- * datagram sockets, and connecting a net stream to a SOCK_DGRAM socket fails
- * (EPROTOTYPE). Doing it needs a native addon (e.g. `unix-dgram`) or a helper
- * process (`logger -u /dev/log`, which rewrites the header and drops our
- * structured data); both were rejected to keep tapwatch free of native deps
- * and in control of the message. Use udp://127.0.0.1:514 or unix-stream://.
+ *   unix:///dev/log          the local DATAGRAM socket (journald, rsyslog
+ *                             imuxsock). Node and libuv have no unix datagram
+ *                             sockets and `logger -u` would rewrite our header,
+ *                             so the send comes from the project's own native
+ *                             addon (see unix-dgram.ts); spooled while the
+ *                             daemon is down or its queue is full
  *
  * Hostname: configurable, default os.hostname(). Facility: default local5.
  * Header TIMESTAMP: the alert's packet time (see syslog-format.ts).
  */
+import { UnixDgramSender } from './unix-dgram.js';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -34,6 +34,7 @@ import { APP_NAME, RFC3164_MAX_BYTES, buildRfc3164, buildRfc5424, parseFacility 
 import { UdpSender } from './udp.js';
 
 export type SyslogTarget =
+  | { transport: 'unix'; path: string }
   | { transport: 'udp'; host: string; port: number }
   | { transport: 'tcp'; host: string; port: number }
   | { transport: 'unix-stream'; path: string };
@@ -51,13 +52,11 @@ export function parseSyslogTarget(target: string): SyslogTarget {
     return { transport: 'unix-stream', path: rest };
   }
   if (scheme === 'unix' || scheme === 'unix-dgram') {
-    throw new Error(
-      `syslog target "${target}": unix datagram sockets (/dev/log) are not supported by Node without a native addon; ` +
-        'use udp://127.0.0.1:514, or unix-stream:///path with an rsyslog imptcp unix socket',
-    );
+    if (!rest.startsWith('/')) throw new Error(`syslog target "${target}": unix needs an absolute path, e.g. unix:///dev/log`);
+    return { transport: 'unix', path: rest };
   }
   if (scheme !== 'udp' && scheme !== 'tcp') {
-    throw new Error(`syslog target "${target}": unknown transport "${scheme}" (udp, tcp, unix-stream)`);
+    throw new Error(`syslog target "${target}": unknown transport "${scheme}" (udp, tcp, unix, unix-stream)`);
   }
   let host: string;
   let portStr: string | undefined;
@@ -123,7 +122,7 @@ export class SyslogSink implements AlertSink {
   private readonly fmt;
   private readonly ctx: FormatContext;
   private readonly build: (alert: Alert, msg: string) => string;
-  private readonly sender: SpoolingStreamSender | UdpSender;
+  private readonly sender: SpoolingStreamSender | UdpSender | UnixDgramSender;
   private truncated = 0;
   private readonly maxBytes: number;
 
@@ -163,7 +162,9 @@ export class SyslogSink implements AlertSink {
       ...(opts.retryMaxMs !== undefined ? { retryMaxMs: opts.retryMaxMs } : {}),
     };
     const t = this.target;
-    if (t.transport === 'udp') {
+    if (t.transport === 'unix') {
+      this.sender = new UnixDgramSender({ name: opts.target, path: t.path, spool: new SpoolFile(spoolOpts), logger, ...retry });
+    } else if (t.transport === 'udp') {
       this.sender = new UdpSender({
         name: opts.target,
         host: t.host,
@@ -223,7 +224,7 @@ export class SyslogSink implements AlertSink {
 }
 
 function spoolNameFor(t: SyslogTarget): string {
-  const id = t.transport === 'unix-stream' ? `unix-${t.path}` : `${t.transport}-${t.host}-${t.port}`;
+  const id = t.transport === 'unix-stream' || t.transport === 'unix' ? `${t.transport}-${t.path}` : `${t.transport}-${t.host}-${t.port}`;
   return 'syslog-' + id.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
 

@@ -83,6 +83,8 @@ export class Rsyslog {
   readonly out: string;
   readonly conf: string;
   readonly sock: string;
+  /** a unix DATAGRAM socket like /dev/log (imuxsock) */
+  readonly dgram: string;
   readonly pidFile: string;
   proc: ChildProcess | null = null;
   stderr = '';
@@ -95,6 +97,7 @@ export class Rsyslog {
     this.dir = fs.mkdtempSync(path.join(root, 'rsyslog-'));
     this.out = path.join(this.dir, 'out.log');
     this.sock = path.join(this.dir, 'tapwatch.sock');
+    this.dgram = path.join(this.dir, 'devlog.sock');
     this.conf = path.join(this.dir, 'rsyslog.conf');
     this.pidFile = path.join(this.dir, 'rsyslogd.pid');
     const props = FIELDS.map((f) => `  property(name="${PROPERTY[f]}"${f === 'time' ? ' dateFormat="rfc3339"' : ''})`).join(
@@ -107,6 +110,8 @@ module(load="imudp")
 module(load="imtcp")
 module(load="imptcp")
 module(load="mmpstrucdata")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="${this.dgram}" UseSpecialParser="off" ParseHostname="on" IgnoreOwnMessages="off")
 input(type="imudp" address="127.0.0.1" port="${udpPort}")
 input(type="imtcp" address="127.0.0.1" port="${tcpPort}")
 input(type="imptcp" path="${this.sock}" unlink="on")
@@ -137,7 +142,7 @@ action(type="omfile" file="${this.out}" template="tw")
     p.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     p.stdout!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     await until(
-      () => p.exitCode !== null || (fs.existsSync(this.sock) && fs.existsSync(this.pidFile)),
+      () => p.exitCode !== null || (fs.existsSync(this.sock) && fs.existsSync(this.dgram) && fs.existsSync(this.pidFile)),
       10_000,
       'rsyslogd to start',
     );

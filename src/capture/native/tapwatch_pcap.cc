@@ -30,6 +30,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -596,10 +598,53 @@ Napi::Value LibVersion(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), pcap_lib_version());
 }
 
+// --- Unix datagram sockets, for syslog to /dev/log -------------------------------------
+// Node has no AF_UNIX SOCK_DGRAM sockets (libuv has none); the local syslog socket
+// (/dev/log: journald or rsyslog imuxsock) is one. These three calls are all the
+// syslog sink needs. The socket is non-blocking and unconnected: every send names the
+// path, so a restarted syslog daemon (a new socket file) is reached without reopening.
+// Send returns 0 or the errno (ECONNREFUSED: nobody listening; ENOENT: no such socket;
+// EAGAIN/ENOBUFS: the receiver's queue is full) so the caller can spool and retry.
+
+Napi::Value UnixDgramOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    MakeError(env, "ESOCKET", std::string("socket(AF_UNIX, SOCK_DGRAM): ") + strerror(errno)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value UnixDgramSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsString() || !info[2].IsBuffer()) {
+    MakeError(env, "EINVAL", "unixDgramSend(fd, path, buffer)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  Napi::Buffer<uint8_t> buf = info[2].As<Napi::Buffer<uint8_t>>();
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return Napi::Number::New(env, ENAMETOOLONG);
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  ssize_t n = sendto(fd, buf.Data(), buf.Length(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  return Napi::Number::New(env, n < 0 ? errno : 0);
+}
+
+Napi::Value UnixDgramClose(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsNumber()) close(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Capture", Capture::Define(env));
   exports.Set("findAllDevs", Napi::Function::New(env, FindAllDevs, "findAllDevs"));
   exports.Set("libVersion", Napi::Function::New(env, LibVersion, "libVersion"));
+  exports.Set("unixDgramOpen", Napi::Function::New(env, UnixDgramOpen, "unixDgramOpen"));
+  exports.Set("unixDgramSend", Napi::Function::New(env, UnixDgramSend, "unixDgramSend"));
+  exports.Set("unixDgramClose", Napi::Function::New(env, UnixDgramClose, "unixDgramClose"));
   return exports;
 }
 

@@ -53,8 +53,9 @@ describe('parseSyslogTarget', () => {
     expect(parseSyslogTarget('tcp://[::1]:601')).toEqual({ transport: 'tcp', host: '::1', port: 601 });
     expect(parseSyslogTarget('unix-stream:///run/tapwatch.sock')).toEqual({ transport: 'unix-stream', path: '/run/tapwatch.sock' });
   });
-  it('rejects unix datagram targets with an explanation, and junk', () => {
-    expect(() => parseSyslogTarget('unix:///dev/log')).toThrow(/datagram.*not supported.*unix-stream/);
+  it('accepts unix datagram targets (/dev/log) and rejects a relative path and junk', () => {
+    expect(parseSyslogTarget('unix:///dev/log')).toEqual({ transport: 'unix', path: '/dev/log' });
+    expect(() => parseSyslogTarget('unix://dev/log')).toThrow(/absolute path/);
     expect(() => parseSyslogTarget('tcp://h:99999')).toThrow(/bad port/);
     expect(() => parseSyslogTarget('http://h')).toThrow(/unknown transport/);
     expect(() => parseSyslogTarget('h:514')).toThrow(/expected/);
