@@ -116,7 +116,7 @@ async function main(): Promise<void> {
           .option('buffer-size', { type: 'number', describe: 'kernel capture buffer in MiB (default 64)' })
           .option('output', { alias: 'o', type: 'string', describe: 'append alerts to this file (JSON lines; reopened on SIGHUP); - for stdout' })
           .option('stdout', { type: 'boolean', describe: 'also write alerts to stdout (journald)' })
-          .option('syslog', { type: 'string', array: true, describe: 'syslog destination: udp://host:port, tcp://host:port, unix-stream:///path (repeatable)' })
+          .option('syslog', { type: 'string', array: true, describe: 'syslog destination: udp://host:port, tcp://host:port, unix:///dev/log, unix-stream:///path (repeatable)' })
           .option('syslog-format', { choices: ['rfc5424', 'rfc3164'] as const, describe: 'syslog message format (default rfc5424)' })
           .option('syslog-facility', { type: 'string', describe: 'syslog facility (default local5)' })
           .option('payload', { choices: ['json', 'ecs', 'cef'] as const, describe: 'alert payload for file, stdout and syslog (default json)' })
