@@ -234,6 +234,8 @@ export class Beaconing implements Detector {
     this.open.set(key, p);
     this.alerts++;
     emit(this.alert(p, ts, st, false));
+    // amortised: end the episodes of pairs evicted from the bounded map
+    if (this.open.size > 2 * c.maxPairs) for (const [k, x] of this.open) if (this.pairs.get(k) !== x) this.end(k, x, ts, emit);
   }
 
   private alert(p: Pair, ts: number, st: BeaconStats | null, update: boolean) {

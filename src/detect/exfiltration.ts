@@ -19,8 +19,10 @@
  * alerts when its bytes exceed
  *     max(minBytes, mean + k·sd, ratio × mean).
  * A host without that history is judged against the absolute floor
- * `firstSeenBytes` instead ("first-seen large upload"). A bucket that alerted
- * is not learned (the baseline is not poisoned by the exfiltration itself).
+ * `firstSeenBytes` instead ("first-seen large upload"). Once learned, a
+ * bucket that alerted is not learned (the exfiltration does not poison the
+ * baseline); while learning every bucket is, so a host that habitually
+ * uploads a lot alerts once as first-seen and is then judged by its habit.
  *
  * One alert per host episode: the first crossing alerts (src = the inside
  * host, dst/dport = the biggest receiver in that bucket); further crossing
@@ -91,7 +93,7 @@ interface Host {
   bucketBytes: number;
   bucketConns: number;
   bucketFirst: number;
-  /** the bucket crossed its threshold (not learned, counted once) */
+  /** the bucket crossed its threshold (counted into the episode once; not learned once the host has a baseline) */
   bucketFlagged: boolean;
   bigBytes: number; bigDst: string; bigDport: number;
   /** up to 10 "dst:port" receivers of this bucket */
@@ -191,12 +193,18 @@ export class Exfiltration implements Detector {
       ep.largest = Math.max(ep.largest, out);
       if (ep.dsts.size < MAX_SAMPLES) ep.dsts.add(`${peer}:${port}`);
     }
-    if (h.ep !== null) this.open.set(host, h);
+    if (h.ep !== null) {
+      this.open.set(host, h);
+      // amortised: end the episodes of hosts evicted from the bounded map
+      if (this.open.size > 2 * c.maxHosts) for (const [k, x] of this.open) if (this.hosts.get(k) !== x) this.endEpisode(k, x, t, emit);
+    }
   }
 
   /** Folds a finished bucket into the host's baseline (unless it alerted). */
   private closeBucket(h: Host): void {
-    if (h.bucketIdx >= 0 && h.bucketBytes > 0 && !h.bucketFlagged) {
+    // while learning every bucket is learned (a host that habitually uploads a lot alerts
+    // once as first-seen, then learns); once learned, a bucket that alerted is not
+    if (h.bucketIdx >= 0 && h.bucketBytes > 0 && (!h.bucketFlagged || h.learned < this.cfg.learnBuckets)) {
       const x = h.bucketBytes;
       if (h.learned === 0) { h.mean = x; h.var = 0; }
       else {

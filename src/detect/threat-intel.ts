@@ -40,12 +40,12 @@
  * counted).
  *
  * Defaults, next to the anchors: no lists (the detector is idle until lists
- * are configured), reloadCheck 60 s, suppress 3600 s (Zeek's Intel framework
- * logs every match to intel.log and suppresses notices for 1 h by default),
- * idleTimeout 300 s, ≤ 100k hit records. Maltrail: trails (domains, IPs,
- * URLs) refreshed every 24 h (UPDATE_PERIOD 86400), domain trails match
- * parent domains as here; Suricata: IP reputation / dataset files reloaded
- * on rule reload (SIGUSR2).
+ * are configured), reloadCheck 60 s, suppress 3600 s, idleTimeout 300 s,
+ * ≤ 100k hit records. Zeek's Intel framework logs every match to intel.log
+ * (notices, when asked for, fall under the notice framework's 1 h
+ * suppression). Maltrail (stamparm/maltrail sensor.py _check_domain_member)
+ * matches a domain trail against the name and all its parents, as here, and
+ * refreshes its trails every UPDATE_PERIOD (86400 s in its configuration).
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Detector, Emit } from './detector.js';
@@ -53,7 +53,6 @@ import type { NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
 import { CidrError } from '../util/cidr.js';
-import { parseIpv4 } from '../decode/addr.js';
 import type { DetectorSpec } from './index.js';
 
 export interface ThreatIntelConfig {
@@ -96,7 +95,7 @@ export function parseIpv6(s: string): bigint | null {
       const x = g[i]!;
       if (x.includes('.')) {
         if (i !== g.length - 1) return null;
-        const v4 = parseIpv4(x);
+        const v4 = ipv4(x);
         if (v4 < 0) return null;
         out.push(v4 >>> 16, v4 & 0xffff);
       } else {
@@ -118,17 +117,43 @@ export function parseIpv6(s: string): bigint | null {
   return v;
 }
 
+/** Dotted IPv4 to uint32, or -1 (a char loop: list loading and matching run it on every entry and event). */
+export function ipv4(s: string): number {
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  let v = 0, octet = 0, digits = 0, dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      v = v * 256 + octet; octet = 0; digits = 0;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return v * 256 + octet;
+}
+
 /** Lower case, no trailing dot, no leading "*." or "."; null when it cannot be a name. */
 function normDomain(s: string): string | null {
-  let d = s.toLowerCase();
+  let upper = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) upper = true;
+    else if (c <= 32 || c === 47 || c === 58 || c === 64) return null; // space, control, / : @
+  }
+  let d = upper ? s.toLowerCase() : s;
   if (d.startsWith('*.')) d = d.slice(2);
   while (d.startsWith('.')) d = d.slice(1);
   while (d.endsWith('.')) d = d.slice(0, -1);
-  if (d === '' || d.length > 253 || /[\s/:@]/.test(d) || d.includes('..')) return null;
+  if (d === '' || d.length > 253 || d.includes('..')) return null;
   return d;
 }
 
-const MASK32 = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
+/** prefix mask as a signed int32: maps keyed by (address & mask) | 0 use small-integer keys */
+const MASK32 = (len: number): number => (len === 0 ? 0 : 0xffffffff << (32 - len));
 const ALL128 = (1n << 128n) - 1n;
 const MASK128 = (len: number): bigint => (len === 0 ? 0n : ALL128 ^ ((1n << BigInt(128 - len)) - 1n));
 
@@ -161,12 +186,12 @@ export class IndicatorIndex {
       if (!g.m.has(net)) { g.m.set(net, this.ref(tok, listNo)); this.addresses++; }
       return true;
     }
-    const v = parseIpv4(addr);
-    const len = lenStr === null ? 32 : /^\d{1,2}$/.test(lenStr) ? Number(lenStr) : -1;
+    const v = ipv4(addr);
+    const len = lenStr === null ? 32 : lenStr.length >= 1 && lenStr.length <= 2 && /^\d+$/.test(lenStr) ? Number(lenStr) : -1;
     if (v < 0 || len < 0 || len > 32) return false;
     let m = this.v4.get(len);
     if (!m) { m = new Map(); this.v4.set(len, m); }
-    const net = (v & MASK32(len)) >>> 0;
+    const net = v & MASK32(len);
     if (!m.has(net)) { m.set(net, this.ref(tok, listNo)); this.addresses++; }
     return true;
   }
@@ -207,10 +232,10 @@ export class IndicatorIndex {
       return -1;
     }
     if (this.v4lens.length === 0) return -1;
-    const v = parseIpv4(addr);
+    const v = ipv4(addr);
     if (v < 0) return -1;
     for (const len of this.v4lens) {
-      const r = this.v4.get(len)!.get((v & MASK32(len)) >>> 0);
+      const r = this.v4.get(len)!.get(v & MASK32(len));
       if (r !== undefined) return r;
     }
     return -1;
@@ -253,20 +278,32 @@ export function buildIndex(addressLists: readonly string[], domainLists: readonl
     const f = readList(path, key);
     const listNo = files.length;
     let entries = 0, invalid = 0, firstBad = '';
-    for (const raw of f.text.split('\n')) {
-      let line = raw;
-      const hash = line.indexOf('#');
-      if (hash >= 0) line = line.slice(0, hash);
-      if (kind === 'address') { const semi = line.indexOf(';'); if (semi >= 0) line = line.slice(0, semi); }
-      line = line.trim();
+    const text = f.text;
+    const plain = /^[^\s,#;]*$/; // the common line: the entry alone
+    for (let at = 0; at < text.length;) {
+      let nl = text.indexOf('\n', at);
+      if (nl < 0) nl = text.length;
+      let line = text.slice(at, nl);
+      at = nl + 1;
+      if (!plain.test(line)) {
+        const hash = line.indexOf('#');
+        if (hash >= 0) line = line.slice(0, hash);
+        if (kind === 'address') { const semi = line.indexOf(';'); if (semi >= 0) line = line.slice(0, semi); }
+        line = line.trim();
+      }
       if (line === '') continue;
-      const toks = line.split(/[\s,]+/);
-      let tok = toks[0]!;
+      let tok = line, second = '';
+      const sep = line.search(/[\s,]/);
+      if (sep >= 0) {
+        const toks = line.split(/[\s,]+/);
+        tok = toks[0]!;
+        second = toks[1] ?? '';
+      }
       let ok: boolean;
       if (kind === 'address') ok = index.addAddress(tok, listNo);
       else {
         // hosts-file line: "0.0.0.0 evil.com"
-        if (toks.length > 1 && (parseIpv4(tok) >= 0 || tok.includes(':'))) tok = toks[1]!;
+        if (second !== '' && (ipv4(tok) >= 0 || tok.includes(':'))) tok = second;
         ok = index.addDomain(tok, listNo);
       }
       if (ok) entries++;
@@ -382,7 +419,7 @@ export class ThreatIntel implements Detector {
         let h = e.host.trim();
         if (h.startsWith('[')) h = h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
         else if (h.indexOf(':') === h.lastIndexOf(':')) h = h.replace(/:\d*$/, '');
-        if (parseIpv4(h) >= 0 || h.includes(':')) {
+        if (ipv4(h) >= 0 || h.includes(':')) {
           if (!ix.hasAddresses) break;
           const r = ix.matchAddress(h);
           if (r >= 0) this.hit(r, 'http.host', h, 'cidr', e.src, e, emit);
@@ -426,6 +463,7 @@ export class ThreatIntel implements Detector {
     this.open.set(key, h);
     this.alerts++;
     emit(this.alert(h, ts, false));
+    if (this.open.size > 2 * this.cfg.maxHits) this.sweep(ts, emit);
   }
 
   private alert(h: Hit, ts: number, update: boolean) {
@@ -457,6 +495,11 @@ export class ThreatIntel implements Detector {
     }
   }
 
+  /** ends the episodes of records evicted from the bounded map (amortised: runs when `open` doubled the cap) */
+  private sweep(now: number, emit: Emit): void {
+    for (const [k, h] of this.open) if (this.hits.get(k) !== h) this.end(k, h, now, emit);
+  }
+
   private end(k: string, h: Hit, now: number, emit: Emit): void {
     this.open.delete(k);
     if (h.count > h.reported) {
@@ -476,6 +519,7 @@ export class ThreatIntel implements Detector {
     return {
       list_files: this.files.length, address_entries: this.index.addresses, domain_entries: this.index.domains.size,
       invalid_entries: invalid, matches: this.matches, hit_records: this.hits.size, hit_records_evicted: this.hits.evicted,
+      episodes_open: this.open.size,
       reloads: this.reloads, reload_errors: this.reloadErrors, alerts: this.alerts,
     };
   }
