@@ -184,36 +184,5 @@ export class PortSet {
   }
 }
 
-/**
- * A Map with a hard cap: get() does not reorder, touch() marks an entry most
- * recent, and inserting beyond the cap evicts the least recently touched entry
- * through `onEvict` (counted in `evicted`).
- */
-export class LruMap<K, V> {
-  private readonly m = new Map<K, V>();
-  evicted = 0;
-  constructor(readonly cap: number, private readonly onEvict?: (k: K, v: V) => void) {}
-  get size(): number { return this.m.size; }
-  get(k: K): V | undefined { return this.m.get(k); }
-  delete(k: K): boolean { return this.m.delete(k); }
-  /** Inserts or replaces, most recent; evicts the oldest entries beyond the cap. */
-  set(k: K, v: V): void {
-    if (this.m.has(k)) this.m.delete(k);
-    else {
-      while (this.m.size >= Math.max(1, this.cap)) {
-        const first = this.m.entries().next();
-        if (first.done) break;
-        this.m.delete(first.value[0]);
-        this.evicted++;
-        this.onEvict?.(first.value[0], first.value[1]);
-      }
-    }
-    this.m.set(k, v);
-  }
-  /** Marks an existing entry most recent. */
-  touch(k: K, v: V): void { this.m.delete(k); this.m.set(k, v); }
-  /** oldest (least recently touched) first */
-  entries(): IterableIterator<[K, V]> { return this.m.entries(); }
-  values(): IterableIterator<V> { return this.m.values(); }
-  clear(): void { this.m.clear(); }
-}
+/** The bounded map (O(1) LRU with eviction callback) lives in bounded-state.ts. */
+export { LruMap } from './bounded-state.js';

@@ -56,28 +56,5 @@ export class SampleWindow {
   }
 }
 
-/**
- * A bounded map that forgets its least recently set key when full (Map keeps
- * insertion order; re-setting a key moves it to the end). Evictions counted.
- */
-export class BoundedMap<K, V> {
-  private readonly m = new Map<K, V>();
-  evicted = 0;
-  constructor(readonly cap: number) {}
-  get size(): number { return this.m.size; }
-  get(k: K): V | undefined { return this.m.get(k); }
-  has(k: K): boolean { return this.m.has(k); }
-  delete(k: K): boolean { return this.m.delete(k); }
-  /** Sets and marks most recent. */
-  set(k: K, v: V): void {
-    if (this.m.has(k)) this.m.delete(k);
-    else if (this.m.size >= this.cap) {
-      const oldest = this.m.keys().next();
-      if (!oldest.done) { this.m.delete(oldest.value); this.evicted++; }
-    }
-    this.m.set(k, v);
-  }
-  entries(): IterableIterator<[K, V]> { return this.m.entries(); }
-  values(): IterableIterator<V> { return this.m.values(); }
-  clear(): void { this.m.clear(); }
-}
+/** The bounded map detectors share (O(1) LRU, evictions counted): see bounded-state.ts. */
+export { LruMap as BoundedMap } from './bounded-state.js';
