@@ -6,7 +6,7 @@
  * pipelined requests are all seen. Only the header block of a message is ever
  * copied; everything else is counted.
  */
-import type { StreamConsumer } from '../flows/stream.js';
+import { copyTime, type StreamConsumer } from '../flows/stream.js';
 import { safeString } from './text.js';
 import type { PacketTime } from '../events/types.js';
 
@@ -135,7 +135,7 @@ export class HttpHalf implements StreamConsumer {
             // Stray CR/LF between messages.
             while (len > 0 && (buf[off] === 0x0d || buf[off] === 0x0a)) { off++; len--; }
             if (len === 0) return;
-            this.hdrT = t;
+            this.hdrT = copyTime(t);
           }
           const used = this.feedHeader(buf, off, len);
           if (used < 0) return; // need more, or went dead

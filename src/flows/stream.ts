@@ -12,7 +12,12 @@
 import type { PacketTime } from '../events/types.js';
 
 export interface StreamConsumer {
-  /** in-order bytes buf[off, off+len) of one segment; t is the segment's packet time */
+  /**
+   * in-order bytes buf[off, off+len) of one segment; t is the segment's packet
+   * time. `t` is valid during the call only (the tracker hands over its reused
+   * packet record, so that no time object is made per segment): a consumer
+   * that keeps it past the call keeps `copyTime(t)`.
+   */
   data(buf: Buffer, off: number, len: number, t: PacketTime): void;
   /**
    * `len` bytes will never arrive. `cut` is true when they are the tail of a
@@ -20,6 +25,11 @@ export interface StreamConsumer {
    * that same segment), false when whole segments went missing.
    */
   gap(len: number, cut?: boolean): void;
+}
+
+/** A packet time that stays valid: for a consumer that keeps the (transient) `t` of a segment. */
+export function copyTime(t: PacketTime): PacketTime {
+  return { ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits };
 }
 
 const MAX_PENDING_SEGMENTS = 32;
@@ -91,7 +101,7 @@ export class TcpStream {
       this.segment(seq, buf, off, len, t);
       return;
     }
-    const p: Pending = { seq, data: Buffer.from(buf.subarray(off, off + len)), t };
+    const p: Pending = { seq, data: Buffer.from(buf.subarray(off, off + len)), t: copyTime(t) };
     let i = this.pending.length;
     while (i > 0 && ((this.pending[i - 1]!.seq - seq) | 0) > 0) i--;
     this.pending.splice(i, 0, p);

@@ -6,7 +6,7 @@
  */
 import { FlowTable, tupleHash, DEFAULT_TIMEOUTS, DEFAULT_MAX_FLOWS, type FlowTimeouts } from './flow-table.js';
 import { App, Flow, TimeoutClass } from './flow.js';
-import { TcpStream, type StreamConsumer } from './stream.js';
+import { TcpStream, copyTime, type StreamConsumer } from './stream.js';
 import { connState } from './conn-state.js';
 import { addrToString } from '../decode/addr.js';
 import { Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, IPPROTO_ICMPV6, IPPROTO_TCP } from '../decode/packet.js';
@@ -162,7 +162,7 @@ export class Tracker {
   private outcome(f: Flow, type: 'conn_established' | 'conn_rejected' | 'conn_unanswered', p: Packet | null): void {
     if (f.outcome) return;
     f.outcome = true;
-    const t = p ? timeOf(p) : f.start;
+    const t: PacketTime = p ?? f.start;
     this.emit({
       ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type, src: f.origAddr, sport: f.aport,
       dst: f.respAddr, dport: f.bport, proto: 'tcp', size: f.origBytes + f.respBytes,
@@ -214,8 +214,9 @@ export class Tracker {
       this.startSsh(f);
     }
     const stream = orig ? f.origStream : f.respStream;
-    // Data carried in a SYN starts one past the SYN's sequence number.
-    if (stream !== null) stream.segment(syn ? (p.seq + 1) >>> 0 : p.seq, b, o, n, timeOf(p), p.payWire);
+    // Data carried in a SYN starts one past the SYN's sequence number. The packet record
+    // itself is the segment's time (no object per segment): consumers copy what they keep.
+    if (stream !== null) stream.segment(syn ? (p.seq + 1) >>> 0 : p.seq, b, o, n, p, p.payWire);
   }
 
   private startHttp(f: Flow, clientIsOrig: boolean): void {
@@ -268,7 +269,8 @@ export class Tracker {
     f.app = App.Dns;
     const half = (fromOrig: boolean): StreamConsumer => {
       const d = new DnsTcpHalf((m, size, first) => this.dns(m, this.base(f, fromOrig, first as PacketTime, 'tcp'), size));
-      return { data: (b, o, n, t) => d.data(b, o, n, t), gap: (n) => d.gap(n) };
+      // DnsTcpHalf keeps the time of a message's first segment: give it its own copy.
+      return { data: (b, o, n, t) => d.data(b, o, n, copyTime(t)), gap: (n) => d.gap(n) };
     };
     f.origStream = new TcpStream(half(true));
     f.respStream = new TcpStream(half(false));
