@@ -60,6 +60,8 @@ export interface Config {
     logLevel: string;
     /** live: seconds without packets after which the packet clock is advanced by the wall clock (so idle windows still close) */
     idleAdvance: number;
+    /** at SIGTERM, seconds to keep analysing packets already captured; the rest is counted, not analysed (systemd TimeoutStopSec is 15) */
+    stopDrainSeconds: number;
   };
   network: {
     /** HOME_NET (Suricata's term): the networks tapwatch protects */
@@ -81,7 +83,7 @@ export function defaultConfig(): Config {
   return {
     capture: { interface: '', filter: '', snaplen: 262144, promisc: true, bufferSize: 64 * 1024 * 1024 },
     outputs: { file: { path: '', format: 'json' }, stdout: { enabled: false, format: 'json' }, syslog: [] },
-    daemon: { statsSchedule: '* * * * *', logLevel: 'info', idleAdvance: 2 },
+    daemon: { statsSchedule: '* * * * *', logLevel: 'info', idleAdvance: 2, stopDrainSeconds: 8 },
     network: { homeNet: [...PRIVATE_NETS] },
     flows: { timeouts: { ...DEFAULT_TIMEOUTS }, maxFlows: DEFAULT_MAX_FLOWS },
     alerts: { suppression: DEFAULT_SUPPRESSION_INTERVAL, perKind: {}, updateEvery: 60 },

@@ -27,6 +27,7 @@ import type { FormatContext } from '../alerts/format/index.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
 import { formatSummary } from './summary.js';
+import { ShutdownGate } from '../capture/shutdown-gate.js';
 
 export interface RunOptions {
   /** builds the effective configuration (file + environment + flags); called again on SIGHUP */
@@ -68,7 +69,11 @@ export async function run(o: RunOptions): Promise<number> {
   let captureError: CaptureError | null = null;
   let stopping: Promise<number> | null = null;
 
-  live.start(pipeline, (err) => {
+  // Shutdown must finish within systemd's stop timeout even with a backlog of
+  // captured packets (a flood can leave seconds of work queued): past the
+  // deadline the rest is counted as "not analysed at shutdown", never silently.
+  const gate = new ShutdownGate(pipeline);
+  live.start(gate, (err) => {
     captureError = err;
     log.error({ err: err.message, code: err.code }, 'capture failed');
     void stop('capture error');
@@ -95,12 +100,17 @@ export async function run(o: RunOptions): Promise<number> {
     const sinkStats: Record<string, Record<string, number>> = {};
     for (const s of sinks) sinkStats[s.name] = s.stats();
     return {
-      capture: cap, packets: st.packets, bytes: st.bytes, events: st.events, alerts: st.alerts, alerts_out: st.alertsOut,
+      capture: { ...cap, notAnalysedAtShutdown: gate.skipped }, packets: st.packets, bytes: st.bytes, events: st.events, alerts: st.alerts, alerts_out: st.alertsOut,
       suppressed: st.suppressed, flows: st.flows, decode_errors: st.decodeErrors, detectors, sinks: sinkStats,
       memory_mb: Math.round(process.memoryUsage().rss / 1048576), uptime_s: Math.round((Date.now() - started) / 1000),
     };
   };
-  const statsTask = cron.schedule(cfg.daemon.statsSchedule, () => log.info(statsLine(), 'stats'));
+  // node-cron's own warnings (a stats slot missed because analysis kept the event loop busy) go to our log.
+  const cronLog = {
+    info: (m: string) => log.info({ source: 'node-cron' }, m), warn: (m: string) => log.warn({ source: 'node-cron' }, m),
+    error: (m: string, e?: unknown) => log.error({ source: 'node-cron', err: String(e ?? '') }, m), debug: (m: string) => log.debug({ source: 'node-cron' }, m),
+  };
+  const statsTask = cron.schedule(cfg.daemon.statsSchedule, () => log.info(statsLine(), 'stats'), { logger: cronLog, noOverlap: true });
 
   const reload = async (): Promise<void> => {
     let next: Config;
@@ -155,6 +165,7 @@ export async function run(o: RunOptions): Promise<number> {
       log.info({ reason: why }, 'stopping');
       clearInterval(idle);
       await statsTask.stop();
+      gate.deadline = Date.now() + cfg.daemon.stopDrainSeconds * 1000;
       await live.close();
       const st = pipeline.finish();
       const deadline = new Promise<void>((r) => setTimeout(r, 3000).unref());
@@ -166,7 +177,8 @@ export async function run(o: RunOptions): Promise<number> {
       process.stderr.write(
         formatSummary(st, [{ path: `interface ${cfg.capture.interface}`, packets: st.packets }], (Date.now() - started) / 1000) +
           `\ncapture: received ${cap.received}, dropped by kernel ${cap.dropped}, by interface ${cap.ifdropped}, ` +
-          `by the hand-off queue (not analysed) ${cap.queueDropped}, delivered ${cap.packetsDelivered}\n`,
+          `by the hand-off queue (not analysed) ${cap.queueDropped}, delivered ${cap.packetsDelivered}` +
+          (gate.skipped ? `, captured but not analysed at shutdown (drain deadline ${cfg.daemon.stopDrainSeconds} s) ${gate.skipped}` : '') + '\n',
       );
       return captureError ? 1 : 0;
     })();
@@ -185,3 +197,4 @@ export async function run(o: RunOptions): Promise<number> {
     const check = setInterval(() => { if (stopping) { clearInterval(check); void stopping.then(resolve); } }, 200);
   });
 }
+
