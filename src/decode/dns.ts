@@ -7,7 +7,7 @@
  * name is capped at 255 bytes and 128 labels. Every label byte goes through
  * safeText, so a name can never carry a control character into a log.
  */
-import { safeText } from './text.js';
+import { safeText, safeTextInto } from './text.js';
 import { u16be, u32be } from './bytes.js';
 import { ipv4ToString, ipv6ToString } from './addr.js';
 import type { DnsAnswer } from '../events/types.js';
@@ -57,7 +57,9 @@ export const MAX_ANSWERS = 64;
  * when malformed (bad pointer, loop, overlong, truncated).
  */
 export function readName(buf: Buffer, base: number, end: number, p: number): { name: string; next: number } | null {
-  let name = '';
+  // The text is built in a scratch buffer and made a string once, not one string per label.
+  const out = NAME_TEXT;
+  let n = 0;
   let next = -1;
   let total = 0;
   let labels = 0;
@@ -84,12 +86,15 @@ export function readName(buf: Buffer, base: number, end: number, p: number): { n
     if (p + 1 + len > end) return null;
     total += len + 1;
     if (total > MAX_NAME || ++labels > MAX_LABELS) return null;
-    if (name.length > 0) name += '.';
-    name += safeText(buf, p + 1, p + 1 + len);
+    if (n > 0) out[n++] = 0x2e;
+    n = safeTextInto(buf, p + 1, p + 1 + len, out, n);
     p += 1 + len;
   }
-  return { name: name.length === 0 ? '<Root>' : name, next };
+  return { name: n === 0 ? '<Root>' : out.toString('latin1', 0, n), next };
 }
+
+/** Room for the longest name: 255 bytes, every byte escaped to 4 characters. */
+const NAME_TEXT = Buffer.alloc(4 * MAX_NAME + 8);
 
 /** Parses a whole DNS message in buf[off, off+len). Returns null for anything that is not plausibly DNS. */
 export function parseDns(buf: Buffer, off: number, len: number): DnsMessage | null {

@@ -26,10 +26,34 @@ export function safeText(buf: Buffer, start: number, end: number, maxLen = 8192)
   return out;
 }
 
+/**
+ * The same rule, written as bytes into `out` from index `n` (for text built up
+ * from several pieces and made a string once, e.g. a DNS name from its labels).
+ * `out` must have room for 4 bytes per input byte. Returns the new end index.
+ */
+export function safeTextInto(buf: Buffer, start: number, end: number, out: Buffer, n: number): number {
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) {
+      out[n++] = 0x5c; out[n++] = 0x78; out[n++] = HEX_BYTES[c >> 4]!; out[n++] = HEX_BYTES[c & 15]!;
+    } else out[n++] = c;
+  }
+  return n;
+}
+
+const HEX_BYTES = Buffer.from(HEX, 'latin1');
+
 /** The same rule for a JS string (e.g. one built from several buffers). */
 export function safeString(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
+  // Most text needs no escape: return it as it is (building it again char by char allocates a string per char).
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x5c) break;
+  }
+  if (i === s.length) return s;
+  let out = s.slice(0, i);
+  for (; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c > 0x7e || c === 0x5c) {
       if (c > 0xff) out += '\\u' + c.toString(16).padStart(4, '0');

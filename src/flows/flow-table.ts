@@ -20,15 +20,19 @@ function mix(h: number): number {
   h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h;
 }
 
-/** Direction-independent hash of the packet's 5-tuple. */
+/**
+ * Direction-independent hash of the packet's 5-tuple: 30 bits, so it is a small
+ * integer (Smi) for V8 and a Map lookup boxes no number (a uint32 above 2^30 is a
+ * heap number: one allocation per packet).
+ */
 export function tupleHash(p: Packet): number {
   const x = (p.s0 ^ p.d0) ^ Math.imul(p.s1 ^ p.d1, 0x9e3779b1) ^ Math.imul(p.s2 ^ p.d2, 0x7feb352d) ^ Math.imul(p.s3 ^ p.d3, 0x846ca68b);
   const y = (p.s0 + p.d0 + p.s3 + p.d3) | 0;
   const ports = (p.sport ^ p.dport) | (((p.sport + p.dport) & 0xffff) << 16);
-  return mix(mix(x ^ Math.imul(y, 0x27d4eb2d)) ^ ports ^ (p.proto << 24));
+  return mix(mix(x ^ Math.imul(y, 0x27d4eb2d)) ^ ports ^ (p.proto << 24)) & 0x3fffffff;
 }
 
 export class FlowTable {

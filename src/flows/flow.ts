@@ -37,6 +37,8 @@ export class Flow {
   /** outcome event already emitted */
   outcome = false;
   history = '';
+  /** letters already in history, one bit each (see hist() in tracker.ts) */
+  historyBits = 0;
   // application layer
   app: App = App.Undecided;
   /** payload-carrying segments looked at while undecided */

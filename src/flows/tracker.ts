@@ -63,22 +63,22 @@ export class Tracker {
     }
     this.count(f, orig, p);
     if (orig) {
-      if (syn && !ack) { f.origSyn = true; hist(f, 'S'); }
+      if (syn && !ack) { f.origSyn = true; hist(f, H_S, 'S'); }
       if (ack && !syn && !rst && f.respSynAck && !f.established) {
         f.established = true;
         this.outcome(f, 'conn_established', p);
       }
-      if (fin) { f.origFin = true; hist(f, 'F'); }
-      if (rst) { f.origRst = true; hist(f, 'R'); }
-      if (p.payLen > 0) hist(f, 'D');
+      if (fin) { f.origFin = true; hist(f, H_F, 'F'); }
+      if (rst) { f.origRst = true; hist(f, H_R, 'R'); }
+      if (p.payLen > 0) hist(f, H_D, 'D');
     } else {
-      if (syn && ack) { f.respSynAck = true; hist(f, 'h'); }
-      if (fin) { f.respFin = true; hist(f, 'f'); }
+      if (syn && ack) { f.respSynAck = true; hist(f, H_h, 'h'); }
+      if (fin) { f.respFin = true; hist(f, H_f, 'f'); }
       if (rst) {
-        f.respRst = true; hist(f, 'r');
+        f.respRst = true; hist(f, H_r, 'r');
         if (f.origSyn && !f.respSynAck) this.outcome(f, 'conn_rejected', p);
       }
-      if (p.payLen > 0) hist(f, 'd');
+      if (p.payLen > 0) hist(f, H_d, 'd');
     }
     const cls = f.origRst || f.respRst || (f.origFin && f.respFin) ? TimeoutClass.Closing
       : f.origSyn && !f.respSynAck && f.respPkts === 0 ? TimeoutClass.Attempt : TimeoutClass.Established;
@@ -278,6 +278,7 @@ export class Tracker {
 }
 
 /** Zeek-style history: each letter recorded the first time it happens. */
-function hist(f: Flow, c: string): void {
-  if (!f.history.includes(c)) f.history += c;
+function hist(f: Flow, bit: number, c: string): void {
+  if ((f.historyBits & bit) === 0) { f.historyBits |= bit; f.history += c; }
 }
+const H_S = 1, H_F = 2, H_R = 4, H_D = 8, H_h = 16, H_f = 32, H_r = 64, H_d = 128;
