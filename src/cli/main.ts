@@ -75,8 +75,30 @@ function buildConfig(argv: Record<string, unknown>): Config {
 const DASH = '\u0000-';
 const undash = (s: string): string => (s === DASH ? '-' : s);
 
+/**
+ * Options that may also come from the environment as TAPWATCH_<NAME> (e.g.
+ * TAPWATCH_INTERFACE=eth1): a command-line flag wins. Only these names are
+ * read, so an unrelated TAPWATCH_* variable can never turn into a flag.
+ */
+const ENV_OPTIONS: Record<string, readonly string[]> = {
+  run: ['interface', 'filter', 'snaplen', 'buffer-size', 'output', 'syslog', 'syslog-format', 'syslog-facility', 'payload', 'config', 'log-level'],
+  analyze: ['config'],
+};
+
+function withEnv(args: string[]): string[] {
+  const names = ENV_OPTIONS[args[0] ?? ''];
+  if (!names) return args;
+  const out = [...args];
+  for (const n of names) {
+    const v = process.env[`TAPWATCH_${n.toUpperCase().replace(/-/g, '_')}`];
+    if (v === undefined || v === '' || args.some((a) => a === `--${n}` || a.startsWith(`--${n}=`))) continue;
+    out.push(`--${n}`, v);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
-  const cli = yargs(hideBin(process.argv).map((a) => (a === '-' ? DASH : a)))
+  const cli = yargs(withEnv(hideBin(process.argv)).map((a) => (a === '-' ? DASH : a)))
     .scriptName('tapwatch')
     .version(VERSION)
     .strict()
@@ -142,7 +164,6 @@ async function main(): Promise<void> {
         process.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
       },
     )
-    .env('TAPWATCH')
     .demandCommand(1, 'name a command: analyze, run or check-config')
     .recommendCommands()
     .help()
