@@ -117,6 +117,10 @@ function headerField(h: Buffer, s: number, e: number): F {
 /** Shared by both directions of a connection: which requests await responses (for HEAD). */
 export class HttpConnection {
   readonly methods: string[] = [];
+  /** requests reported so far */
+  requests = 0;
+  /** a CONNECT was answered 2xx: the connection is a tunnel from here on (TLS, usually) */
+  tunnel = false;
   constructor(readonly sink: HttpSink) {}
 }
 
@@ -284,6 +288,7 @@ export class HttpHalf implements StreamConsumer {
       }
       const method = m.method;
       if (this.conn.methods.length < MAX_QUEUED_METHODS) this.conn.methods.push(method);
+      this.conn.requests++;
       this.conn.sink.request({
         t: this.hdrT!, method: safeString(method), uri: safeString(m.uri), version: safeString(m.version),
         host: host === null ? null : safeString(host), userAgent: ua === null ? null : safeString(ua),
@@ -300,6 +305,7 @@ export class HttpHalf implements StreamConsumer {
         t: this.hdrT!, status, version: m[1]!, reason: safeString(m[3] ?? ''), length: clen,
         size: blockLen + (clen ?? 0),
       });
+      if (method === 'CONNECT' && status >= 200 && status < 300) this.conn.tunnel = true;
       if (informational || status === 204 || status === 304 || method === 'HEAD') { this.state = S.Headers; return; }
       this.startBody(chunked, clen, true);
     }

@@ -127,6 +127,22 @@ export type NetEvent =
   | HttpRequestEvent
   | HttpResponseEvent
   | SshBannerEvent
-  | SshAuthEvent;
+  | SshAuthEvent
+  | TlsClientHelloEvent;
 
 export type EventType = NetEvent['type'];
+
+/**
+ * A TLS ClientHello: the client's first message, the last cleartext word on
+ * where it is going (what threat intelligence matches server names against).
+ */
+export interface TlsClientHelloEvent extends EventBase {
+  type: 'tls_client_hello';
+  proto: 'tcp';
+  /** server_name (SNI) host name, made safe (decode/text.ts); null when the hello has none */
+  sni: string | null;
+  /** the client's preferred version (supported_versions, else the hello's version), Zeek's names: TLSv10 … TLSv13 */
+  version: string;
+  /** ALPN protocol names offered, in order (e.g. ["h2", "http/1.1"]); empty when none */
+  alpn: string[];
+}

@@ -2,7 +2,7 @@
 import type { PacketTime } from '../events/types.js';
 import type { TcpStream } from './stream.js';
 
-export const enum App { Undecided, None, Http, Ssh, Dns }
+export const enum App { Undecided, None, Http, Ssh, Dns, Tls }
 
 /** Timeout classes: each has its own LRU list so expiry only looks at list heads. */
 export const enum TimeoutClass { Attempt, Established, Closing, Udp }
@@ -43,6 +43,8 @@ export class Flow {
   app: App = App.Undecided;
   /** payload-carrying segments looked at while undecided */
   probes = 0;
+  /** a STARTTLS-like command was seen while undecided (the probe count restarted once for the ClientHello) */
+  sawStartTls = false;
   origStream: TcpStream | null = null;
   respStream: TcpStream | null = null;
 }

@@ -13,6 +13,7 @@ import { Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, IPPROTO_ICMPV6, IPPROTO_TCP
 import { parseDns, DnsTcpHalf, type DnsMessage } from '../decode/dns.js';
 import { HttpConnection, HttpHalf, looksLikeRequest, looksLikeResponse, type HttpRequestInfo, type HttpResponseInfo } from '../decode/http.js';
 import { SshConnection, SshHalf, looksLikeSsh } from '../decode/ssh.js';
+import { TlsClientHalf, looksLikeTlsClientHello, looksLikeStartTls, type TlsClientHelloInfo } from '../decode/tls.js';
 import { decodeQuoted, isIcmpError } from '../decode/icmp.js';
 import { timeOf } from '../events/make.js';
 import type { ConnEvent, IcmpEvent, NetEvent, PacketTime, Transport } from '../events/types.js';
@@ -35,6 +36,8 @@ export class Tracker {
   readonly emit: (e: NetEvent) => void;
   /** SSH state of the flows that carry SSH (read again when the flow closes) */
   private readonly ssh = new WeakMap<Flow, SshConnection>();
+  /** HTTP state of the flows taken for HTTP (a CONNECT tunnel or a STARTTLS may turn them into TLS) */
+  private readonly http = new WeakMap<Flow, { conn: HttpConnection; clientIsOrig: boolean }>();
   private readonly onEvict = (f: Flow): void => this.close(f, 'evicted');
 
   constructor(opts: TrackerOptions, emit: (e: NetEvent) => void) {
@@ -204,14 +207,23 @@ export class Tracker {
       // Either side may speak first (and a capture may start mid-connection): a request
       // names its sender the client, a response names the other side.
       if (looksLikeSsh(b, o, n)) this.startSsh(f);
+      else if (looksLikeTlsClientHello(b, o, n)) this.startTls(f, orig);
       else if (looksLikeRequest(b, o, n)) this.startHttp(f, orig);
       else if (looksLikeResponse(b, o, n)) this.startHttp(f, !orig);
       else if (isDnsPort(f.bport) || isDnsPort(f.aport)) this.startDnsTcp(f);
+      else if (!f.sawStartTls && looksLikeStartTls(b, o, n)) { f.sawStartTls = true; f.probes = 0; return; } // the ClientHello comes after the server's go-ahead
       else if (++f.probes >= MAX_PROBES) { f.app = App.None; return; }
       else return;
-    } else if (f.app === App.Http && n > 0 && looksLikeSsh(b, o, n) && !(orig ? f.origStream : f.respStream)?.started) {
-      // An SSH server answering an HTTP probe (a GET sent to port 22): its banner still counts.
-      this.startSsh(f);
+    } else if (f.app === App.Http && n > 0) {
+      if (looksLikeSsh(b, o, n) && !(orig ? f.origStream : f.respStream)?.started) {
+        // An SSH server answering an HTTP probe (a GET sent to port 22): its banner still counts.
+        this.startSsh(f);
+      } else if (b[o] === 0x16 && looksLikeTlsClientHello(b, o, n)) {
+        // TLS from the client of a CONNECT tunnel, or after a STARTTLS in a text protocol
+        // taken for HTTP by its first line (SMTP "EHLO x", FTP "AUTH TLS"): no request seen.
+        const h = this.http.get(f);
+        if (h !== undefined && h.clientIsOrig === orig && (h.conn.tunnel || h.conn.requests === 0)) this.startTls(f, orig);
+      }
     }
     const stream = orig ? f.origStream : f.respStream;
     // Data carried in a SYN starts one past the SYN's sequence number. The packet record
@@ -240,8 +252,29 @@ export class Tracker {
         });
       },
     });
+    this.http.set(f, { conn, clientIsOrig });
     f.origStream = new TcpStream(new HttpHalf(clientIsOrig, conn));
     f.respStream = new TcpStream(new HttpHalf(!clientIsOrig, conn));
+  }
+
+  /** TLS: the client's ClientHello is read, then nothing more of the connection (it is encrypted). */
+  private startTls(f: Flow, clientIsOrig: boolean): void {
+    f.app = App.Tls;
+    const stream = new TcpStream(new TlsClientHalf((h: TlsClientHelloInfo | null) => {
+      if (h !== null) {
+        const c = clientIsOrig, t = h.t;
+        this.emit({
+          ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type: 'tls_client_hello',
+          src: c ? f.origAddr : f.respAddr, sport: c ? f.aport : f.bport, dst: c ? f.respAddr : f.origAddr, dport: c ? f.bport : f.aport,
+          proto: 'tcp', size: h.size, sni: h.sni, version: h.version, alpn: h.alpn,
+        });
+      }
+      // Done either way: later segments of this connection are not looked at.
+      f.origStream = null;
+      f.respStream = null;
+    }));
+    f.origStream = clientIsOrig ? stream : null;
+    f.respStream = clientIsOrig ? null : stream;
   }
 
   private startSsh(f: Flow): void {
