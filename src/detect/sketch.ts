@@ -31,6 +31,26 @@ export function hash2(s: string): [number, number] {
   return [h1 >>> 0, h2 >>> 0];
 }
 
+/** hash2(s)[0] without allocating the pair (hot paths) */
+export function hash2lo(s: string): number {
+  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  return h1 >>> 0;
+}
+
+let memoS = '', memoH = 0;
+/** hash2lo with a one-entry memo (consecutive events to one host) */
+export function hash2lom(s: string): number {
+  if (s === memoS) return memoH;
+  memoS = s;
+  return (memoH = hash2lo(s));
+}
+
 /** murmur3's 32-bit finaliser */
 export function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -58,8 +78,16 @@ export class HyperLogLog {
   get bytes(): number { return this.m; }
 
   add(s: string): void {
-    const [a, b] = hash2(s);
-    this.addHash(a, b);
+    // hash2 inlined: no pair allocated per item (a flood adds a source per SYN)
+    let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    this.addHash(h1 >>> 0, h2 >>> 0);
   }
 
   /** Adds an item known only by one 32-bit hash (the rank comes from a re-mix of it). */
@@ -97,42 +125,52 @@ export class HyperLogLog {
   clear(): void { this.regs.fill(0); }
 }
 
-/** Misra–Gries heavy hitters over strings, k counters. */
-export class TopK {
-  private readonly c = new Map<string, number>();
+/**
+ * Misra–Gries heavy hitters, k counters. Parallel arrays scanned linearly (k
+ * is 8): no Map, nothing allocated per item — a spoofed flood offers a new
+ * source with every SYN, and each one runs the decrement step.
+ */
+export class TopK<K = string> {
+  private readonly keys: K[] = [];
+  private readonly counts: number[] = [];
   /** items offered */
   n = 0;
 
   constructor(readonly k = 8) {}
 
-  add(item: string, w = 1): void {
+  add(item: K, w = 1): void {
     this.n += w;
-    const c = this.c;
-    const cur = c.get(item);
-    if (cur !== undefined) { c.set(item, cur + w); return; }
-    if (c.size < this.k) { c.set(item, w); return; }
-    // decrement every counter by the smallest of (w, min counter); drop the zeros
+    const keys = this.keys, counts = this.counts;
+    const len = keys.length;
+    for (let i = 0; i < len; i++) if (keys[i] === item) { counts[i]! += w; return; }
+    if (len < this.k) { keys.push(item); counts.push(w); return; }
+    // decrement every counter by the smallest of (w, min counter); drop the zeros (order kept)
     let min = w;
-    for (const v of c.values()) if (v < min) min = v;
-    for (const [key, v] of c) {
-      if (v - min <= 0) c.delete(key); else c.set(key, v - min);
+    for (let i = 0; i < len; i++) if (counts[i]! < min) min = counts[i]!;
+    let j = 0;
+    for (let i = 0; i < len; i++) {
+      const v = counts[i]! - min;
+      if (v > 0) { keys[j] = keys[i]!; counts[j] = v; j++; }
     }
-    if (w - min > 0 && c.size < this.k) c.set(item, w - min);
+    keys.length = j; counts.length = j;
+    if (w - min > 0 && j < this.k) { keys.push(item); counts.push(w - min); }
   }
 
   /** the k candidates, largest (under-estimated) count first */
-  top(): [string, number][] { return [...this.c].sort((a, b) => b[1] - a[1]); }
-
-  /** the item holding at least `share` of the stream (by its lower-bound count), or null */
-  dominant(share: number): { item: string; count: number; share: number } | null {
-    if (this.n === 0) return null;
-    let best: string | null = null, bc = 0;
-    for (const [key, v] of this.c) if (v > bc) { best = key; bc = v; }
-    if (best === null || bc / this.n < share) return null;
-    return { item: best, count: bc, share: bc / this.n };
+  top(): [K, number][] {
+    return this.keys.map((key, i): [K, number] => [key, this.counts[i]!]).sort((a, b) => b[1] - a[1]);
   }
 
-  clear(): void { this.c.clear(); this.n = 0; }
+  /** the item holding at least `share` of the stream (by its lower-bound count), or null */
+  dominant(share: number): { item: K; count: number; share: number } | null {
+    if (this.n === 0) return null;
+    let best = -1, bc = 0;
+    for (let i = 0; i < this.keys.length; i++) if (this.counts[i]! > bc) { best = i; bc = this.counts[i]!; }
+    if (best < 0 || bc / this.n < share) return null;
+    return { item: this.keys[best]!, count: bc, share: bc / this.n };
+  }
+
+  clear(): void { this.keys.length = 0; this.counts.length = 0; this.n = 0; }
 }
 
 /** Exact set of 16-bit ports: a Set while small, an 8 KiB bitset once upgraded. */
