@@ -48,6 +48,16 @@
  * `update: true` alert carrying the peak score and counts. Bounded: ≤
  * `maxHosts` hosts (LRU, evictions counted), about 1 KiB each.
  *
+ * Admission: a host gets its record at its SECOND initiated event (SYN, UDP
+ * flow, ICMP request, DNS query, HTTP request), replayed from its first one
+ * (kept in an admission filter, bounded-state.ts), so its counters are as if
+ * it had been tracked from the start; outcomes and connection summaries of a
+ * host without a record are not counted. A spoofed-source SYN flood (one SYN
+ * per source) therefore creates no host at all — before this it created one
+ * per SYN, outcome and summary (3 per source), 2.2 s of a 6.7 s flood run —
+ * and no longer feeds thousands of one-event "hosts" into the population
+ * baseline either.
+ *
  * Defaults, next to the anchors: learn 600 s and 60 samples (Kitsune: 5,000
  * packets to learn its feature map, 50,000 to train), alpha 0.02, population
  * 0.005, threshold 8, top 3 features, idle 120 s, episode learning freeze
@@ -91,6 +101,8 @@ import type { Detector, Emit } from './detector.js';
 import type { NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
+import { Admission, hash32m } from './bounded-state.js';
+import { ipv4, ipv4Text } from './ip.js';
 import { CidrSet } from '../util/cidr.js';
 import type { DetectorSpec } from './index.js';
 
@@ -144,6 +156,8 @@ const REL_FLOOR = LAMBDAS.flatMap(() => [0.5, 0.5, 0.5, 0, 0.5, 0]);
 const Z_CLIP = 50;
 const CACHE = 32;
 const LN2 = Math.LN2;
+// what an event adds to its initiator (bit flags)
+const F_COUNT = 1, F_NOVEL = 2, F_OUTCOME = 4, F_FAIL = 8, F_DNS = 16, F_CONN = 32;
 
 interface Episode { first: number; last: number; events: number; peak: number; peakTop: TopFeature[]; dsts: string[] }
 export interface TopFeature { feature: string; value: number; baseline_mean: number; baseline_sd: number; z: number }
@@ -193,66 +207,102 @@ export class BehaviorAnomaly implements Detector {
   evicted = 0;
   /** highest score seen (stats: how close benign traffic comes to the threshold) */
   maxScore = 0;
+  /** admission of new hosts, and the first initiated event of each host not yet admitted (per slot) */
+  private adm: Admission;
+  /** per slot: the first event's destination when not IPv4 (its time, flags, bytes, port and IPv4 destination are in the slot) */
+  private fDst: (string | undefined)[];
 
   constructor(readonly cfg: BehaviorAnomalyConfig = BEHAVIOR_ANOMALY_DEFAULTS) {
-    this.hosts = new BoundedMap(cfg.maxHosts);
+    this.adm = new Admission(cfg.maxHosts, 5);
+    this.hosts = new BoundedMap(cfg.maxHosts, undefined, this.adm);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.behavior_anomaly.allow');
+    this.fDst = new Array<string | undefined>(this.adm.slots);
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
-    // what the event adds to its initiator: [n, novelty?, outcome, fail, dns, bytes, conn]
-    let count = false, novel = false, outcome = false, fail = false, dns = false, conn = false, bytes = 0;
+    // what the event adds to its initiator: events, novelty, outcome, failure, DNS, finished connection (+ bytes)
+    let f = 0, bytes = 0;
     const src = e.src;
     switch (e.type) {
-      case 'tcp_syn': count = novel = true; break;
+      case 'tcp_syn': f = F_COUNT | F_NOVEL; break;
       case 'conn':
-        conn = true; bytes = e.orig_bytes + e.resp_bytes;
-        if (e.proto === 'udp') count = novel = true;
+        f = F_CONN; bytes = e.orig_bytes + e.resp_bytes;
+        if (e.proto === 'udp') f |= F_COUNT | F_NOVEL;
         break;
-      case 'conn_established': outcome = true; break;
-      case 'conn_rejected': case 'conn_unanswered': outcome = fail = true; break;
-      case 'ssh_auth': if (e.auth !== 'unknown') { outcome = true; fail = e.auth === 'failure'; } break;
-      case 'dns': if (e.is_response) return; count = dns = true; break;
-      case 'http_request': count = true; break;
+      case 'conn_established': f = F_OUTCOME; break;
+      case 'conn_rejected': case 'conn_unanswered': f = F_OUTCOME | F_FAIL; break;
+      case 'ssh_auth': if (e.auth !== 'unknown') f = e.auth === 'failure' ? F_OUTCOME | F_FAIL : F_OUTCOME; break;
+      case 'dns': if (e.is_response) return; f = F_COUNT | F_DNS; break;
+      case 'http_request': f = F_COUNT; break;
       case 'icmp': {
         const t = e.icmp_type;
         // requests only: not echo replies (0, 129) nor errors (3, 4, 5, 11, 12; v6 1-4), which answer someone else
         if (e.proto === 'icmp' ? t === 0 || t === 3 || t === 4 || t === 5 || t === 11 || t === 12 : t === 129 || t < 128) return;
-        count = novel = true;
+        f = F_COUNT | F_NOVEL;
         break;
       }
       default: return;
     }
     if (!this.allow.empty && this.allow.has(src)) return;
     if (this.start < 0) this.start = e.ts;
-    let h = this.hosts.get(src);
-    if (h === undefined) h = this.newHost(e.ts, emit);
-    this.hosts.set(src, h);
-    const t = Math.max(e.ts, h.t);
+    const k = hash32m(src);
+    let h = this.hosts.mayHave(k) ? this.hosts.get(src) : undefined;
+    if (h === undefined) {
+      // Outcomes and connection summaries only update hosts already tracked; a host is
+      // admitted at its second initiated event, seeded with its first (a spoofed source
+      // sends one SYN: it never gets a record).
+      if ((f & F_COUNT) === 0) return;
+      const adm = this.adm, d = adm.data, st = adm.stride;
+      const i = adm.offer(k);
+      if (i >= 0) {
+        const v = ipv4(e.dst);
+        d[i + 1] = e.ts; d[i + 2] = f; d[i + 3] = bytes; d[i + 4] = e.dport; d[i + 5] = v;
+        if (v < 0) this.fDst[i / st] = e.dst; // not IPv4: kept as text
+        return;
+      }
+      const j = adm.take(k);
+      const dst = j < 0 ? undefined : d[j + 5]! >= 0 ? ipv4Text(d[j + 5]!) : this.fDst[j / st];
+      if (j >= 0) this.fDst[j / st] = undefined;
+      if (j >= 0 && dst !== undefined && d[j + 1]! <= e.ts) {
+        h = this.newHost(d[j + 1]!, emit);
+        this.hosts.set(src, h, k);
+        this.apply(src, h, d[j + 1]!, d[j + 2]!, d[j + 3]!, dst, d[j + 4]!, emit);
+      } else {
+        h = this.newHost(e.ts, emit);
+      }
+      this.hosts.set(src, h, k);
+    } else this.hosts.set(src, h);
+    this.apply(src, h, e.ts, f, bytes, e.dst, e.dport, emit);
+  }
+
+  private apply(src: string, h: Host, ts: number, f: number, bytes: number, dst: string, dport: number, emit: Emit): void {
+    const t = Math.max(ts, h.t);
     this.decay(h, t);
     const c = h.c;
     let nd = 0, np = 0;
-    if (novel) {
-      const hd = fnv(e.dst);
+    if ((f & F_NOVEL) !== 0) {
+      const hd = fnv(dst);
       if (h.dstCache[hd & (CACHE - 1)] !== hd) {
         h.dstCache[hd & (CACHE - 1)] = hd; nd = 1;
-        h.recentDsts.push(e.dst); if (h.recentDsts.length > 5) h.recentDsts.shift();
+        h.recentDsts.push(dst); if (h.recentDsts.length > 5) h.recentDsts.shift();
       }
-      const hp = ((e.dport + 1) * 2654435761) >>> 0 || 1;
+      const hp = ((dport + 1) * 2654435761) >>> 0 || 1;
       if (h.portCache[(hp >>> 27) & (CACHE - 1)] !== hp) { h.portCache[(hp >>> 27) & (CACHE - 1)] = hp; np = 1; }
     }
+    const count = (f & F_COUNT) !== 0 ? 1 : 0, outcome = (f & F_OUTCOME) !== 0 ? 1 : 0, fail = (f & F_FAIL) !== 0 ? 1 : 0;
+    const dns = (f & F_DNS) !== 0 ? 1 : 0, conn = (f & F_CONN) !== 0 ? 1 : 0;
     for (let i = 0; i < NL; i++) {
       const o = i * NC;
-      if (count) c[o + C_N]! += 1;
+      c[o + C_N]! += count;
       c[o + C_ND]! += nd;
       c[o + C_NP]! += np;
-      if (outcome) c[o + C_OUT]! += 1;
-      if (fail) c[o + C_FAIL]! += 1;
-      if (dns) c[o + C_DNS]! += 1;
+      c[o + C_OUT]! += outcome;
+      c[o + C_FAIL]! += fail;
+      c[o + C_DNS]! += dns;
       if (conn) { c[o + C_BYTES]! += bytes; c[o + C_CONNS]! += 1; }
     }
     this.features(h);
-    if (this.judging(h, t)) this.score(src, h, t, e.dst, emit);
+    if (this.judging(h, t)) this.score(src, h, t, dst, emit);
     // one sample per active second
     const sec = Math.floor(t);
     if (sec !== h.sampleSec) {
@@ -429,7 +479,7 @@ export class BehaviorAnomaly implements Detector {
 
   stats(): Record<string, number> {
     return {
-      hosts: this.hosts.size, hosts_evicted: this.evicted + this.hosts.evicted, population_samples: this.popObs,
+      hosts: this.hosts.size, hosts_evicted: this.evicted + this.hosts.evicted, first_events_filtered: this.adm.filtered, population_samples: this.popObs,
       episodes_open: this.open.size, scored: this.scored, max_score_x1000: Math.round(this.maxScore * 1000), alerts: this.alerts,
     };
   }

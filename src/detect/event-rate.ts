@@ -9,6 +9,12 @@
  * repeats further). State is one small record per source active in the
  * current second, capped at `maxSources` (evictions counted).
  *
+ * A source's first event creates no record: an admission filter (see
+ * bounded-state.ts) remembers it with its second and one destination, and
+ * the source's second event creates the record seeded with the first (so the
+ * count is exact). A spoofed-source flood, one event per source, therefore
+ * costs a hash and a few bit probes per event instead of a record per source.
+ *
  * Defaults: 500 events/s per source, window 60 s. Comparable anchors:
  * ntopng's SYN and ICMP flood checks (256/s per host, one type each),
  * Suricata's `threshold: type both, count, seconds` rate rules.
@@ -17,6 +23,8 @@ import type { Detector, Emit } from './detector.js';
 import type { NetEvent } from '../events/types.js';
 import { makeAlert, PRIMARY_EVENT_TYPES } from './alert.js';
 import { BoundedMap } from './window.js';
+import { Admission, hash32m } from './bounded-state.js';
+import { ipv4, ipv4Text } from './ip.js';
 import type { DetectorSpec } from './index.js';
 
 export interface EventRateConfig {
@@ -30,7 +38,9 @@ export const EVENT_RATE_DEFAULTS: EventRateConfig = {
   maxPerSecond: 500, window: 60, maxSources: 100_000, types: [...PRIMARY_EVENT_TYPES],
 };
 
-interface SourceRate { second: number; count: number; peak: number; firstOver: number; lastAlert: number; dsts: Set<string> }
+interface SourceRate { second: number; count: number; firstOver: number; lastAlert: number; dsts: string[] }
+
+const MAX_DSTS = 5;
 
 export const eventRateSpec: DetectorSpec<EventRateConfig> = {
   name: 'event_rate', defaults: EVENT_RATE_DEFAULTS, create: (c) => new EventRate(c),
@@ -40,28 +50,47 @@ export class EventRate implements Detector {
   readonly name = 'event_rate';
   private readonly sources: BoundedMap<string, SourceRate>;
   private readonly types: Set<string>;
+  /** admission of new sources; a first event's second and IPv4 destination in its slot (other destinations in firstDst) */
+  private adm: Admission;
+  private firstDst: (string | undefined)[];
   alerts = 0;
 
   constructor(readonly cfg: EventRateConfig = EVENT_RATE_DEFAULTS) {
-    this.sources = new BoundedMap(cfg.maxSources);
+    this.adm = new Admission(cfg.maxSources, 2);
+    this.sources = new BoundedMap(cfg.maxSources, undefined, this.adm);
     this.types = new Set(cfg.types);
+    this.firstDst = new Array<string | undefined>(this.adm.slots);
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
     if (!this.types.has(e.type)) return;
     const sec = Math.floor(e.ts);
-    let s = this.sources.get(e.src);
+    const h = hash32m(e.src);
+    let s = this.sources.mayHave(h) ? this.sources.get(e.src) : undefined;
     if (s === undefined) {
-      s = { second: sec, count: 0, peak: 0, firstOver: 0, lastAlert: -Infinity, dsts: new Set() };
-      this.sources.set(e.src, s);
+      const adm = this.adm, d = adm.data;
+      const i = adm.offer(h);
+      if (i >= 0) { // first event: remembered, no record
+        const v = ipv4(e.dst);
+        d[i + 1] = sec; d[i + 2] = v;
+        if (v < 0) this.firstDst[i / 3] = e.dst;
+        return;
+      }
+      s = { second: sec, count: 0, firstOver: 0, lastAlert: -Infinity, dsts: [] };
+      const j = adm.take(h);
+      if (j >= 0) {
+        if (d[j + 1] === sec) { s.count = 1; s.dsts.push(d[j + 2]! >= 0 ? ipv4Text(d[j + 2]!) : this.firstDst[j / 3]!); }
+        this.firstDst[j / 3] = undefined;
+      }
+      this.sources.set(e.src, s, h);
     } else if (s.second !== sec) {
       s.second = sec;
       s.count = 0;
-      s.dsts.clear();
+      s.dsts.length = 0;
       this.sources.set(e.src, s); // most recent last: advance() scans from the front
     }
     s.count++;
-    if (s.dsts.size < 5) s.dsts.add(e.dst);
+    if (s.dsts.length < MAX_DSTS && !s.dsts.includes(e.dst)) s.dsts.push(e.dst);
     if (s.count === this.cfg.maxPerSecond + 1) {
       if (s.firstOver === 0 || e.ts - s.lastAlert > this.cfg.window) s.firstOver = sec;
       if (e.ts - s.lastAlert > this.cfg.window) {
@@ -87,5 +116,7 @@ export class EventRate implements Detector {
   }
 
   flush(): void { /* nothing pending */ }
-  stats(): Record<string, number> { return { sources: this.sources.size, sources_evicted: this.sources.evicted, alerts: this.alerts }; }
+  stats(): Record<string, number> {
+    return { sources: this.sources.size, sources_evicted: this.sources.evicted, first_events_filtered: this.adm.filtered, alerts: this.alerts };
+  }
 }

@@ -168,10 +168,42 @@ describe('behavior_anomaly: benign traffic, allow-list and bounded state', () =>
     expect(d.stats().hosts).toBe(0);
   });
 
-  it('keeps at most maxHosts hosts under a million distinct sources, counting evictions', () => {
+  it('keeps at most maxHosts hosts under a million distinct sources (two SYNs each), counting evictions', () => {
     const { d, emit } = make({ maxHosts: 1000, learnSeconds: 0, minObservations: 5 });
-    for (let i = 0; i < 1_000_000; i++) d.onEvent(syn(1000 + i / 1e4, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, '10.0.0.9', 80), emit);
+    for (let i = 0; i < 1_000_000; i++) {
+      const src = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      d.onEvent(syn(1000 + i / 1e4, src, '10.0.0.9', 80), emit);
+      d.onEvent(syn(1000 + i / 1e4, src, '10.0.0.9', 81), emit);
+    }
     expect(d.stats().hosts).toBe(1000);
     expect(d.stats().hosts_evicted).toBe(999_000);
+  });
+
+  it('creates (almost) no host for a spoofed flood: one SYN per source, outcome and summary never admit', () => {
+    const { d, emit } = make({ maxHosts: 1000, learnSeconds: 0, minObservations: 5 });
+    const N = 100_000;
+    for (let i = 0; i < N; i++) {
+      const src = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      const t = 1000 + i / 1e5;
+      d.onEvent(syn(t, src, '10.0.0.9', 80), emit);
+      d.onEvent({ ...base(t), type: 'conn_unanswered', src, sport: 40000, dst: '10.0.0.9', dport: 80, proto: 'tcp', size: 0 }, emit);
+      d.onEvent(conn(t, src, '10.0.0.9', 80, 0), emit);
+    }
+    const st = d.stats();
+    // the admission filter's false "seen before" (≈ 1 %) is all that gets a record
+    expect(st.hosts + st.hosts_evicted).toBeLessThan(N * 0.02);
+    expect(st.first_events_filtered).toBeGreaterThan(N * 0.98);
+  });
+
+  it('a host is admitted at its second initiated event and its first is replayed (both are scored)', () => {
+    const m = make({ learnSeconds: 0, minObservations: 5 });
+    m.feed(browsing(['10.0.0.7', '10.0.0.8', '10.0.0.10'], 1000, 1300, 4, 11)); // a population baseline
+    const s0 = m.d.stats();
+    m.feed([syn(1301, H, '10.0.0.9', 80)]);
+    expect(m.d.stats()).toMatchObject({ hosts: s0.hosts, scored: s0.scored }); // one event: no record, nothing scored
+    m.feed([rej(1301.001, H, '10.0.0.9', 80)]); // an outcome does not admit
+    expect(m.d.stats().hosts).toBe(s0.hosts);
+    m.feed([syn(1301.5, H, '10.0.0.9', 81)]);
+    expect(m.d.stats()).toMatchObject({ hosts: s0.hosts + 1, scored: s0.scored + 2 }); // the first SYN replayed, then the second
   });
 });
