@@ -26,6 +26,12 @@
  * 15-min idle expiry; ntopng Scan Detection > 32 flows; Maltrail
  * INFECTION_SCANNING_THRESHOLD 32.
  *
+ * The first probe of a (source, port) creates no record: an admission filter
+ * (bounded-state.ts) keeps its host and time, and the second probe creates
+ * the record and replays the first, so counts and thresholds are exact. A
+ * spoofed-source flood (one probe per source) creates no records. Probes from
+ * a source already in an episode are always counted.
+ *
  * Bounded state: at most maxKeys (source, port) records, each ≤ 64 host
  * hashes before alerting (then its count restarts, counted) and a 1 KiB
  * HyperLogLog after; at most maxEpisodes alerted sources. Least recently
@@ -36,8 +42,10 @@ import type { NetEvent } from '../events/types.js';
 import type { DetectorContext, DetectorSpec } from './index.js';
 import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
-import { HyperLogLog, LruMap, hash2 } from './sketch.js';
-import { classifyProbe, direction, fmtDur } from './port-scan.js';
+import { HyperLogLog, LruMap, hash2lom } from './sketch.js';
+import { ipv4, ipv4Text } from './ip.js';
+import { Admission, hash32m, mixHash } from './bounded-state.js';
+import { classifyProbe, direction, fmtDur, type Probe } from './port-scan.js';
 
 export interface HostSweepConfig {
   hosts: number;
@@ -103,14 +111,20 @@ export class HostSweep implements Detector {
   private readonly allow: CidrSet;
   private readonly ringSize: number;
   private emitRef: Emit | null = null;
+  private readonly scratch: Probe = { src: '', dst: '', dport: 0, proto: 'tcp', kind: 'rejected', ts: 0 };
+  /** admission of new (source, port) records; the first probe of each not yet admitted in its slot (time, host hash, IPv4 host; other hosts in fDst) */
+  private adm: Admission;
+  private fDst: (string | undefined)[];
   alerts = 0;
   resets = 0;
 
   constructor(readonly cfg: HostSweepConfig = HOST_SWEEP_DEFAULTS, private readonly ctx: DetectorContext = { homeNet: new CidrSet() }) {
     this.allow = CidrSet.parse(cfg.allow, 'detectors.host_sweep.allow');
     this.ringSize = Math.max(1, Math.min(MAX_RING, Math.max(cfg.hosts, cfg.icmpHosts)));
-    this.keys = new LruMap(cfg.maxKeys);
+    this.adm = new Admission(cfg.maxKeys, 3);
+    this.keys = new LruMap(cfg.maxKeys, undefined, this.adm);
     this.episodes = new LruMap(cfg.maxEpisodes, (_k, ep) => this.finish(ep, this.emitRef, ep.last));
+    this.fDst = new Array<string | undefined>(this.adm.slots);
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
@@ -125,19 +139,54 @@ export class HostSweep implements Detector {
         return;
       }
     } else if (e.type !== 'conn' && e.type !== 'conn_rejected') return;
-    const pr = classifyProbe(e, this.cfg.udp, true);
+    const pr = classifyProbe(e, this.cfg.udp, true, this.scratch);
     if (pr === null || (!this.allow.empty && this.allow.has(pr.src))) return;
     this.emitRef = emit;
-    this.hit(pr.src, `${pr.proto}/${pr.dport}`, pr.dport, pr.dst, pr.ts, emit);
+    this.hit(pr.src, pr.proto, pr.dport, pr.dst, pr.ts, emit);
   }
 
-  private hit(src: string, label: string, port: number | undefined, dst: string, ts: number, emit: Emit): void {
-    const key = `${src}|${label}`;
-    let s = this.keys.get(key);
+  /** One probe (proto 'icmp' with no port for a ping). */
+  private hit(src: string, proto: string, port: number | undefined, dst: string, ts: number, emit: Emit): void {
+    // the key string is built only when the record may exist (a flood's new sources never build one)
+    const k = mixHash(hash32m(src), port === undefined ? 0x10000 : (proto === 'udp' ? 0x20000 : 0) | port);
+    let key = '';
+    let s: Sweep | undefined;
+    if (this.keys.mayHave(k)) { key = port === undefined ? `${src}|icmp` : `${src}|${proto}/${port}`; s = this.keys.get(key); }
+    const hd = hash2lom(dst);
     if (s === undefined) {
-      s = { src, label, port, hosts: new Set(), hll: null, ring: new Float64Array(this.ringSize), ringN: 0, first: ts, last: ts, probes: 0, counted: 0, samples: [], alerted: false };
-      this.keys.set(key, s);
+      let j = -1;
+      if (this.episodes.size === 0 || this.episodes.get(src) === undefined) {
+        // A (source, port)'s first probe creates nothing (a spoofed flood is one probe per
+        // source): the admission filter keeps its host and time; the second probe creates
+        // the record and replays the first. A source already in an episode is always counted.
+        const i = this.adm.offer(k);
+        if (i >= 0) {
+          const d = this.adm.data, v = ipv4(dst);
+          d[i + 1] = ts; d[i + 2] = hd; d[i + 3] = v;
+          if (v < 0) this.fDst[i / 4] = dst; // not IPv4: kept as text
+          return;
+        }
+        j = this.adm.take(k);
+      }
+      const label = port === undefined ? 'icmp' : `${proto}/${port}`;
+      s = {
+        src, label, port, hosts: new Set(), hll: null, ring: new Float64Array(this.ringSize), ringN: 0,
+        first: ts, last: ts, probes: 0, counted: 0, samples: [], alerted: false,
+      };
+      this.keys.set(`${src}|${label}`, s, k);
+      if (j >= 0) {
+        const d = this.adm.data, d0 = d[j + 3]! >= 0 ? ipv4Text(d[j + 3]!) : this.fDst[j / 4];
+        this.fDst[j / 4] = undefined;
+        // replayed only if the record would still be remembered (idle for less than idleTimeout)
+        if (d0 !== undefined && ts - d[j + 1]! <= this.cfg.idleTimeout) this.add(s, d0, d[j + 2]!, d[j + 1]!, emit);
+      }
     } else this.keys.touch(key, s);
+    this.add(s, dst, hd, ts, emit);
+  }
+
+  /** Adds one probe of host `dst` (hash hd) to its (source, port) record. */
+  private add(s: Sweep, dst: string, hd: number, ts: number, emit: Emit): void {
+    const src = s.src;
     s.probes++;
     if (ts < s.first) s.first = ts;
     if (ts > s.last) s.last = ts;
@@ -148,23 +197,22 @@ export class HostSweep implements Detector {
       s.counted++;
       if (ts > ep.last) ep.last = ts;
     }
-    const h1 = hash2(dst)[0];
-    ep?.hll.addHash32(h1);
-    if (s.hll !== null) { s.hll.addHash32(h1); return; }
+    ep?.hll.addHash32(hd);
+    if (s.hll !== null) { s.hll.addHash32(hd); return; }
     const hosts = s.hosts!;
-    if (hosts.has(h1)) return;
+    if (hosts.has(hd)) return;
     if (hosts.size >= PRE_ALERT_HOSTS) {
       // many hosts gathered too slowly to alert: start over
       hosts.clear(); s.ringN = 0; s.samples.length = 0;
       this.resets++;
     }
-    hosts.add(h1);
+    hosts.add(hd);
     if (s.samples.length < 10) s.samples.push(dst);
     s.ring[s.ringN % s.ring.length] = ts;
     s.ringN++;
     if (ep !== undefined && ep.samples.length < 10 && !ep.samples.includes(dst)) ep.samples.push(dst);
     if (s.alerted) return;
-    const need = label === 'icmp' ? this.cfg.icmpHosts : this.cfg.hosts;
+    const need = s.port === undefined ? this.cfg.icmpHosts : this.cfg.hosts;
     if (need <= 0 || hosts.size < need || this.within(s) < need) return;
     this.trip(s, ts, emit);
   }
@@ -256,6 +304,9 @@ export class HostSweep implements Detector {
   }
 
   stats(): Record<string, number> {
-    return { keys: this.keys.size, keys_evicted: this.keys.evicted, episodes: this.episodes.size, episodes_evicted: this.episodes.evicted, host_sets_reset: this.resets, alerts: this.alerts };
+    return {
+      keys: this.keys.size, keys_evicted: this.keys.evicted, first_probes_filtered: this.adm.filtered, episodes: this.episodes.size,
+      episodes_evicted: this.episodes.evicted, host_sets_reset: this.resets, alerts: this.alerts,
+    };
   }
 }

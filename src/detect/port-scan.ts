@@ -43,6 +43,13 @@
  * / 5 min; scanlogd weights 3/1, threshold 21, ≤ 3 s between ports;
  * Maltrail PORT_SCANNING_THRESHOLD 10.
  *
+ * A pair's first probe creates no state: an admission filter
+ * (bounded-state.ts) keeps its port, time and kind, and the pair's second
+ * probe creates the pair and replays the first, so every count and trigger is
+ * what it would be without the filter. A spoofed-source SYN flood (one probe
+ * per pair) costs a hash and a few bit probes per evicted flow instead of a
+ * pair record each.
+ *
  * Bounded state: at most maxPairs pairs (least recently probed evicted and
  * counted; an alerted one gets its final alert first); before alerting a
  * pair holds ≤ 64 ports (then its count restarts, counted as a reset);
@@ -55,6 +62,7 @@ import type { DetectorContext, DetectorSpec } from './index.js';
 import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
 import { LruMap, PortSet } from './sketch.js';
+import { Admission, hash32m, mixHash } from './bounded-state.js';
 
 export interface PortScanConfig {
   fastPorts: number;
@@ -113,20 +121,28 @@ function hasAny(h: string, letters: string): boolean {
   return false;
 }
 
+function fill(out: Probe | undefined, src: string, dst: string, dport: number, proto: Transport, kind: ProbeKind, ts: number): Probe {
+  if (out === undefined) return { src, dst, dport, proto, kind, ts };
+  out.src = src; out.dst = dst; out.dport = dport; out.proto = proto; out.kind = kind; out.ts = ts;
+  return out;
+}
+
 /**
  * The failed or probe-like connection attempt an event reports, or null.
  * Successful connections, data-carrying flows, backscatter (SYN-ACKs without
- * a SYN) and mid-stream pickups are never probes.
+ * a SYN) and mid-stream pickups are never probes. `out`: a scratch Probe to
+ * fill instead of allocating one (the detectors' hot path: every evicted
+ * flow of a flood is a probe).
  */
-export function classifyProbe(e: NetEvent, udp = true, ignoreTraceroute = true): Probe | null {
+export function classifyProbe(e: NetEvent, udp = true, ignoreTraceroute = true, out?: Probe): Probe | null {
   switch (e.type) {
     case 'conn_rejected':
-      return { src: e.src, dst: e.dst, dport: e.dport, proto: 'tcp', kind: 'rejected', ts: e.ts };
+      return fill(out, e.src, e.dst, e.dport, 'tcp', 'rejected', e.ts);
     case 'conn': {
       if (e.proto === 'udp') {
         if (!udp || e.conn_state !== 'S0' || e.orig_pkts > 4 || e.orig_bytes > 1024) return null;
         if (!udpProbeLike(e.sport, e.dst, e.dport, ignoreTraceroute)) return null;
-        return { src: e.src, dst: e.dst, dport: e.dport, proto: 'udp', kind: 'udp_no_reply', ts: e.ts };
+        return fill(out, e.src, e.dst, e.dport, 'udp', 'udp_no_reply', e.ts);
       }
       const h = e.history;
       let kind: ProbeKind | null = null;
@@ -143,7 +159,7 @@ export function classifyProbe(e: NetEvent, udp = true, ignoreTraceroute = true):
           break;
         default: break;
       }
-      return kind === null ? null : { src: e.src, dst: e.dst, dport: e.dport, proto: 'tcp', kind, ts: e.ts };
+      return kind === null ? null : fill(out, e.src, e.dst, e.dport, 'tcp', kind, e.ts);
     }
     case 'icmp': {
       const q = e.quoted;
@@ -154,7 +170,7 @@ export function classifyProbe(e: NetEvent, udp = true, ignoreTraceroute = true):
         : e.icmp_type === 3 && (e.icmp_code === 1 || e.icmp_code === 3 || e.icmp_code === 9 || e.icmp_code === 10 || e.icmp_code === 13);
       if (!unreach) return null;
       if (q.proto === 'udp' && (!udp || !udpProbeLike(q.sport, q.dst, q.dport, ignoreTraceroute))) return null;
-      return { src: q.src, dst: q.dst, dport: q.dport, proto: q.proto, kind: 'icmp_unreachable', ts: e.ts };
+      return fill(out, q.src, q.dst, q.dport, q.proto, 'icmp_unreachable', e.ts);
     }
     default:
       return null;
@@ -171,6 +187,8 @@ export function direction(homeNet: CidrSet, src: string, dst: string): string {
 // ---------------------------------------------------------------------------
 
 const PRE_ALERT_PORTS = 64;
+/** admission payload: kind index | UDP_BIT */
+const UDP_BIT = 8;
 const NO_BITSET_PORTS = 1024;
 const MAX_RING = 1024;
 
@@ -197,7 +215,10 @@ export class PortScan implements Detector {
   private readonly allow: CidrSet;
   private readonly ringSize: number;
   private emitRef: Emit | null = null;
+  private readonly scratch: Probe = { src: '', dst: '', dport: 0, proto: 'tcp', kind: 'rejected', ts: 0 };
   private bitsets = 0;
+  /** admission of new pairs; the first probe of each pair not yet admitted in its slot (time; port | kind << 16) */
+  private adm: Admission;
   alerts = 0;
   probes = 0;
   resets = 0;
@@ -205,13 +226,14 @@ export class PortScan implements Detector {
   constructor(readonly cfg: PortScanConfig = PORT_SCAN_DEFAULTS, private readonly ctx: DetectorContext = { homeNet: new CidrSet() }) {
     this.allow = CidrSet.parse(cfg.allow, 'detectors.port_scan.allow');
     this.ringSize = Math.max(1, Math.min(MAX_RING, Math.max(cfg.fastPorts, cfg.slowPorts)));
-    this.pairs = new LruMap(cfg.maxPairs, (_k, p) => this.retire(p, this.emitRef, p.last));
+    this.adm = new Admission(cfg.maxPairs, 2);
+    this.pairs = new LruMap(cfg.maxPairs, (_k, p) => this.retire(p, this.emitRef, p.last), this.adm);
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
     const t = e.type;
     if (t !== 'conn' && t !== 'conn_rejected' && t !== 'icmp') return;
-    const pr = classifyProbe(e, this.cfg.udp, this.cfg.ignoreTraceroute);
+    const pr = classifyProbe(e, this.cfg.udp, this.cfg.ignoreTraceroute, this.scratch);
     if (pr === null || (!this.allow.empty && this.allow.has(pr.src))) return;
     this.emitRef = emit;
     this.probe(pr, emit);
@@ -219,19 +241,46 @@ export class PortScan implements Detector {
 
   private probe(pr: Probe, emit: Emit): void {
     this.probes++;
-    const key = `${pr.src}|${pr.dst}`;
-    let p = this.pairs.get(key);
+    // the key string is built only when the pair may exist (a flood's new pairs never build one)
+    const h = mixHash(hash32m(pr.src), hash32m(pr.dst));
+    let key = '';
+    let p: Pair | undefined;
+    if (this.pairs.mayHave(h)) { key = `${pr.src}|${pr.dst}`; p = this.pairs.get(key); }
     if (p === undefined) {
-      p = {
-        src: pr.src, dst: pr.dst, first: pr.ts, last: pr.ts, ports: new PortSet(), ring: null, ringN: 0, t0: pr.ts,
-        wSum: 0, wLast: -Infinity, probes: 0,
-        byKind: { rejected: 0, unanswered: 0, half_open: 0, reset_no_data: 0, stealth: 0, udp_no_reply: 0, icmp_unreachable: 0 },
-        protos: { tcp: 0, udp: 0 }, privPorts: 0, samples: [], open: [], alerted: false, trigger: '', alertTs: 0, saturated: false,
-      };
-      this.pairs.set(key, p);
+      // A pair's first probe creates nothing: the admission filter keeps it (port, time,
+      // kind) and the pair's second probe creates the pair, replaying the first.
+      const adm = this.adm, d = adm.data;
+      const i = adm.offer(h);
+      if (i >= 0) {
+        d[i + 1] = pr.ts;
+        d[i + 2] = pr.dport | ((PROBE_KINDS.indexOf(pr.kind) | (pr.proto === 'udp' ? UDP_BIT : 0)) << 16);
+        return;
+      }
+      p = this.newPair(pr);
+      this.pairs.set(`${pr.src}|${pr.dst}`, p, h);
+      const j = adm.take(h);
+      // replayed only if the pair would still be remembered (not idle longer than idleTimeout)
+      if (j >= 0 && pr.ts - d[j + 1]! <= this.cfg.idleTimeout) {
+        const x = d[j + 2]!, k = x >>> 16;
+        this.count(p, { src: pr.src, dst: pr.dst, dport: x & 0xffff, proto: (k & UDP_BIT) !== 0 ? 'udp' : 'tcp', kind: PROBE_KINDS[k & ~UDP_BIT]!, ts: d[j + 1]! }, emit);
+      }
     } else {
       this.pairs.touch(key, p);
     }
+    this.count(p, pr, emit);
+  }
+
+  private newPair(pr: Probe): Pair {
+    return {
+      src: pr.src, dst: pr.dst, first: pr.ts, last: pr.ts, ports: new PortSet(), ring: null, ringN: 0, t0: pr.ts,
+      wSum: 0, wLast: -Infinity, probes: 0,
+      byKind: { rejected: 0, unanswered: 0, half_open: 0, reset_no_data: 0, stealth: 0, udp_no_reply: 0, icmp_unreachable: 0 },
+      protos: { tcp: 0, udp: 0 }, privPorts: 0, samples: [], open: [], alerted: false, trigger: '', alertTs: 0, saturated: false,
+    };
+  }
+
+  /** Adds one probe to its pair: distinct ports, the rings, the triggers. */
+  private count(p: Pair, pr: Probe, emit: Emit): void {
     p.probes++;
     p.byKind[pr.kind]++;
     if (pr.proto === 'udp') p.protos.udp++; else p.protos.tcp++;
@@ -347,7 +396,10 @@ export class PortScan implements Detector {
   }
 
   stats(): Record<string, number> {
-    return { pairs: this.pairs.size, pairs_evicted: this.pairs.evicted, bitsets: this.bitsets, port_sets_reset: this.resets, probes: this.probes, alerts: this.alerts };
+    return {
+      pairs: this.pairs.size, pairs_evicted: this.pairs.evicted, first_probes_filtered: this.adm.filtered, bitsets: this.bitsets,
+      port_sets_reset: this.resets, probes: this.probes, alerts: this.alerts,
+    };
   }
 }
 

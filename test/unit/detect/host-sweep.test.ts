@@ -108,15 +108,33 @@ describe('host_sweep: one alert per scanner episode', () => {
 });
 
 describe('host_sweep: bounded state', () => {
-  it('keeps at most maxKeys records under 1,000,000 distinct sources, counting evictions', () => {
+  it('keeps at most maxKeys records under 1,000,000 distinct sources (two probes each), counting evictions', () => {
     const d = new HostSweep({ ...HOST_SWEEP_DEFAULTS, maxKeys: 1000 });
-    const e = rejected(1000, '10.0.0.1') as { src: string };
+    const e = rejected(1000, '10.0.0.1') as { src: string; dst: string };
     for (let i = 0; i < 1_000_000; i++) {
       e.src = `${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}.1`;
-      d.onEvent(e as NetEvent, () => {});
+      e.dst = '10.0.0.1'; d.onEvent(e as NetEvent, () => {});
+      e.dst = '10.0.0.2'; d.onEvent(e as NetEvent, () => {});
     }
     expect(d.stats().keys).toBe(1000);
     expect(d.stats().keys_evicted).toBe(999_000);
+  });
+
+  it('creates (almost) no record for one probe per source (a spoofed flood); a sweep still alerts at its 25th host', () => {
+    const d = new HostSweep({ ...HOST_SWEEP_DEFAULTS, maxKeys: 1000 });
+    const alerts: Alert[] = [];
+    const e = rejected(1000, '10.0.0.1') as { src: string };
+    const N = 200_000;
+    for (let i = 0; i < N; i++) {
+      e.src = `${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}.1`;
+      d.onEvent(e as NetEvent, (a) => alerts.push(a));
+      if (i >= 1000 && i < 1025) d.onEvent(rejected(1000, host(i - 1000)), (a) => alerts.push(a)); // a sweep amid the flood
+    }
+    const st = d.stats();
+    expect(st.keys + st.keys_evicted).toBeLessThan(N * 0.02);
+    expect(st.first_probes_filtered).toBeGreaterThan(N * 0.98);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ src: A, evidence: { distinct_hosts: 25 } });
   });
 
   it('restarts a record that gathered 64 hosts too slowly to alert', () => {

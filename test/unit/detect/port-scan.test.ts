@@ -195,20 +195,52 @@ describe('port_scan: one alert per episode, final update', () => {
 });
 
 describe('port_scan: bounded state', () => {
-  it('keeps at most maxPairs pairs under 1,000,000 distinct sources, counting evictions', () => {
+  it('keeps at most maxPairs pairs under 1,000,000 distinct sources (two probes each), counting evictions', () => {
     const d = new PortScan({ ...PORT_SCAN_DEFAULTS, maxPairs: 1000 });
     const emit = () => {};
-    const e = rejected(1000, 80) as { src: string; ts: number };
+    const e = rejected(1000, 80) as { src: string; ts: number; dport: number };
     for (let i = 0; i < 1_000_000; i++) {
       e.src = `${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}.1`;
-      d.onEvent(e as NetEvent, emit);
+      e.dport = 80; d.onEvent(e as NetEvent, emit);
+      e.dport = 81; d.onEvent(e as NetEvent, emit);
     }
     expect(d.stats().pairs).toBe(1000);
     expect(d.stats().pairs_evicted).toBe(999_000);
   });
 
+  it('creates (almost) no pair for one probe per source (a spoofed flood): the first probe is only remembered', () => {
+    const d = new PortScan({ ...PORT_SCAN_DEFAULTS, maxPairs: 1000 });
+    const e = rejected(1000, 80) as { src: string };
+    const N = 200_000;
+    for (let i = 0; i < N; i++) { e.src = `${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}.1`; d.onEvent(e as NetEvent, () => {}); }
+    const st = d.stats();
+    expect(st.probes).toBe(N);
+    expect(st.pairs + st.pairs_evicted).toBeLessThan(N * 0.02); // the filter's false "seen" (≈ 1 %)
+    expect(st.first_probes_filtered).toBeGreaterThan(N * 0.98);
+  });
+
+  it('replays a pair\'s first probe when the second admits it: same alert, same counts as if tracked from the start', () => {
+    // 15 ports with other pairs' first probes in between: the 15th alerts with 15 ports and the first port sampled
+    const ev: NetEvent[] = [];
+    for (let i = 0; i < 15; i++) { ev.push(rejected(1000 + i, 20000 + i)); ev.push(rejected(1000 + i + 0.5, 80, `198.51.100.${i + 1}`)); }
+    const { first, d } = run(ev);
+    expect(first).toHaveLength(1);
+    expect(first[0]!.evidence).toMatchObject({ distinct_ports: 15, probes: 15, trigger: 'fast' });
+    expect((first[0]!.evidence as { sample_ports: number[] }).sample_ports[0]).toBe(20000);
+    expect(first[0]!.ts_first).toBe(1000);
+    expect(d.stats()).toMatchObject({ pairs: 1, first_probes_filtered: 16 });
+  });
+
+  it('does not replay a first probe older than idleTimeout (the pair would have been forgotten)', () => {
+    const ev = [rejected(1000, 20000), rejected(1000 + 901, 20001)];
+    const { d } = run(ev);
+    const p = d as unknown as { pairs: { get(k: string): { ports: { size: number }; first: number } | undefined } };
+    expect(p.pairs.get(`${A}|${V}`)).toMatchObject({ first: 1901, ports: { size: 1 } });
+  });
+
   it('gives a final alert to an alerted pair evicted by the cap', () => {
-    const ev = [...highPorts(15, 1), rejected(1020, 80, '198.51.100.1'), rejected(1021, 80, '198.51.100.2')];
+    const ev = [...highPorts(15, 1), rejected(1020, 80, '198.51.100.1'), rejected(1020.5, 81, '198.51.100.1'),
+      rejected(1021, 80, '198.51.100.2'), rejected(1021.5, 81, '198.51.100.2')];
     const { alerts, d } = run(ev, { maxPairs: 2 });
     expect(alerts.filter((a) => a.update && a.src === A)).toHaveLength(1);
     expect(d.stats().pairs_evicted).toBe(1);
