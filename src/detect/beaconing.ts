@@ -12,7 +12,9 @@
  *     destination is the resolver), a retry with the same id is no new beat.
  * Pair = (source, destination, destination port, protocol). For each pair
  * the last `maxIntervals` inter-arrival times are kept; pairs live in an LRU
- * map of at most `maxPairs` (evictions counted).
+ * map of at most `maxPairs` (evictions counted). A pair's first beat creates
+ * no record (an admission filter keeps its time and tag, bounded-state.ts);
+ * its second creates the pair from the first, so counts are exact.
  *
  * Score — RITA's timestamp beacon score (activecm/rita-legacy
  * pkg/beacon/analyzer.go), made relative to the period so a 2 s beacon and
@@ -62,10 +64,12 @@
  * the dispersion test by design.
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent } from '../events/types.js';
+import type { DnsEvent, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
 import { CidrSet } from '../util/cidr.js';
+import { inSet } from './ip.js';
+import { Admission, hash32m, mixHash } from './bounded-state.js';
 import type { DetectorSpec, DetectorContext } from './index.js';
 
 export interface BeaconingConfig {
@@ -169,38 +173,57 @@ export class Beaconing implements Detector {
   evaluations = 0;
 
   private readonly home: CidrSet | null;
+  /** admission of new pairs; the first beat of each pair not yet admitted in its slot (time, tag) */
+  private adm: Admission;
 
   constructor(readonly cfg: BeaconingConfig = BEACONING_DEFAULTS, ctx?: DetectorContext) {
     this.home = cfg.fromHomeOnly && ctx ? ctx.homeNet : null;
-    this.pairs = new BoundedMap(cfg.maxPairs);
+    this.adm = new Admission(cfg.maxPairs, 2);
+    this.pairs = new BoundedMap(cfg.maxPairs, undefined, this.adm);
     this.ignore = new Set(cfg.ignorePorts.map((p) => Number(p)).filter((p) => Number.isInteger(p)));
     this.allow = CidrSet.parse(cfg.allow, 'detectors.beaconing.allow');
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
-    let key: string, tag: number, qname: string | null = null;
+    // kind: 1 TCP SYN, 2 UDP flow, 3 DNS query; the cheap filters come before any key is built
+    let kind: number, tag: number;
     switch (e.type) {
-      case 'tcp_syn': key = `t|${e.src}|${e.dst}|${e.dport}`; tag = e.sport; break;
-      case 'conn': if (e.proto !== 'udp') return; key = `u|${e.src}|${e.dst}|${e.dport}`; tag = -1; break;
+      case 'tcp_syn': kind = 1; tag = e.sport; break;
+      case 'conn': if (e.proto !== 'udp') return; kind = 2; tag = -1; break;
       case 'dns':
-        if (!this.cfg.dns || e.is_response || e.qname === '') return;
-        key = `d|${e.src}|${e.qname}`; tag = e.id; qname = e.qname; break;
+        if (!this.cfg.dns || e.is_response || e.qname === '' || e.dport === 5353 || e.dport === 5355) return;
+        kind = 3; tag = e.id; break;
       default: return;
     }
-    if (this.ignore.has(e.dport) && e.type !== 'dns') return;
-    if (e.type === 'dns' && (e.dport === 5353 || e.dport === 5355)) return;
-    if (this.home !== null && !this.home.has(e.src)) return;
-    if (!this.allow.empty && (this.allow.has(e.src) || this.allow.has(e.dst))) return;
-    this.beat(key, e.ts, e.src, e.dst, e.dport, e.proto, tag, qname, emit);
+    if (kind !== 3 && this.ignore.has(e.dport)) return;
+    if (this.home !== null && !inSet(this.home, e.src)) return;
+    if (!this.allow.empty && (inSet(this.allow, e.src) || inSet(this.allow, e.dst))) return;
+    const qname = kind === 3 ? (e as DnsEvent).qname : null;
+    const h = mixHash(mixHash(hash32m(e.src), hash32m(qname ?? e.dst)), kind === 3 ? 0x30000 : (kind << 16) | e.dport);
+    this.beat(h, kind, e.ts, e.src, e.dst, e.dport, e.proto, tag, qname, emit);
   }
 
-  private beat(key: string, ts: number, src: string, dst: string, dport: number, proto: string, tag: number, qname: string | null, emit: Emit): void {
-    let p = this.pairs.get(key);
+  private keyOf(kind: number, src: string, dst: string, dport: number, qname: string | null): string {
+    return kind === 1 ? `t|${src}|${dst}|${dport}` : kind === 2 ? `u|${src}|${dst}|${dport}` : `d|${src}|${qname}`;
+  }
+
+  private beat(h: number, kind: number, ts: number, src: string, dst: string, dport: number, proto: string, tag: number, qname: string | null, emit: Emit): void {
+    // the key string is built only when the pair may exist (a flood's new pairs never build one)
+    let key = '';
+    let p: Pair | undefined;
+    if (this.pairs.mayHave(h)) { key = this.keyOf(kind, src, dst, dport, qname); p = this.pairs.get(key); }
     if (p === undefined) {
-      p = { src, dst, dport, proto, qname, first: ts, last: ts, lastTag: tag, iv: [], head: 0, beats: 1, alerted: false, period: 0, mad: 0, score: 0, alertTs: 0, beatsAtAlert: 0 };
-      this.pairs.set(key, p);
-      this.beats++;
-      return;
+      // A pair's first beat creates nothing: the admission filter keeps its time and tag,
+      // and the second beat creates the pair from the first, then counts as usual.
+      const adm = this.adm, d = adm.data;
+      const i = adm.offer(h);
+      if (i >= 0) { d[i + 1] = ts; d[i + 2] = tag; this.beats++; return; }
+      const j = adm.take(h);
+      const t0 = j >= 0 ? d[j + 1]! : ts, tag0 = j >= 0 ? d[j + 2]! : tag;
+      p = { src, dst, dport, proto, qname, first: t0, last: t0, lastTag: tag0, iv: [], head: 0, beats: 1, alerted: false, period: 0, mad: 0, score: 0, alertTs: 0, beatsAtAlert: 0 };
+      key = this.keyOf(kind, src, dst, dport, qname);
+      this.pairs.set(key, p, h);
+      if (j < 0) { this.beats++; return; } // the first beat was lost (its slot reused): this one is the first
     }
     if (tag >= 0 && tag === p.lastTag) { this.retransmits++; return; }
     if (ts < p.last) { this.outOfOrder++; return; }
@@ -286,7 +309,7 @@ export class Beaconing implements Detector {
 
   stats(): Record<string, number> {
     return {
-      pairs: this.pairs.size, pairs_evicted: this.pairs.evicted, episodes_open: this.open.size, beats: this.beats,
+      pairs: this.pairs.size, pairs_evicted: this.pairs.evicted, first_beats_filtered: this.adm.filtered, episodes_open: this.open.size, beats: this.beats,
       syn_retransmits: this.retransmits, out_of_order: this.outOfOrder, evaluations: this.evaluations, alerts: this.alerts,
     };
   }

@@ -50,6 +50,7 @@ import type { ConnEvent, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
 import { CidrSet } from '../util/cidr.js';
+import { inSet } from './ip.js';
 import type { DetectorSpec, DetectorContext } from './index.js';
 
 export interface ExfiltrationConfig {
@@ -122,14 +123,14 @@ export class Exfiltration implements Detector {
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
-    if (e.type !== 'conn') return;
-    const srcIn = this.home.has(e.src), dstIn = this.home.has(e.dst);
+    if (e.type !== 'conn' || (e.orig_bytes <= 0 && e.resp_bytes <= 0)) return; // nothing sent either way (a flood's S0 attempts)
+    const srcIn = inSet(this.home, e.src), dstIn = inSet(this.home, e.dst);
     if (srcIn === dstIn) return;
     const host = srcIn ? e.src : e.dst;
     const peer = srcIn ? e.dst : e.src;
     const out = srcIn ? e.orig_bytes : e.resp_bytes;
     if (out <= 0) return;
-    if (!this.allow.empty && (this.allow.has(host) || this.allow.has(peer))) return;
+    if (!this.allow.empty && (inSet(this.allow, host) || inSet(this.allow, peer))) return;
     this.conns++;
     this.add(e, host, peer, srcIn ? e.dport : e.sport, out, emit);
   }

@@ -197,11 +197,25 @@ describe('beaconing: benign traffic and bounded state', () => {
     expect(alerts).toHaveLength(0);
   });
 
-  it('keeps at most maxPairs pairs under a million distinct sources, counting evictions', () => {
+  it('keeps at most maxPairs pairs under a million distinct sources (two connections each), counting evictions', () => {
     const { d, emit } = make({ maxPairs: 1000 });
-    for (let i = 0; i < 1_000_000; i++) d.onEvent(syn(1000 + i / 1e4, 1024 + (i % 60000), `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`), emit);
+    for (let i = 0; i < 1_000_000; i++) {
+      const src = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      d.onEvent(syn(1000 + i / 1e4, 1024 + (i % 60000), src), emit);
+      d.onEvent(syn(1000 + i / 1e4 + 1e-5, 1025 + (i % 60000), src), emit);
+    }
     expect(d.stats().pairs).toBe(1000);
     expect(d.stats().pairs_evicted).toBe(999_000);
+  });
+
+  it('creates (almost) no pair for one SYN per inside source (a spoofed flood); a pair\'s first beat is replayed', () => {
+    const { d, emit } = make({ maxPairs: 1000 });
+    const N = 200_000;
+    for (let i = 0; i < N; i++) d.onEvent(syn(1000 + i / 1e5, 1024 + (i % 60000), `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`), emit);
+    const st = d.stats();
+    expect(st.pairs + st.pairs_evicted).toBeLessThan(N * 0.02);
+    expect(st.first_beats_filtered).toBeGreaterThan(N * 0.98);
+    expect(st.beats).toBe(N);
   });
 
   it('keeps at most maxIntervals intervals per pair', () => {
