@@ -43,6 +43,7 @@ import type { DetectorContext, DetectorSpec } from './index.js';
 import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
 import { HyperLogLog, LruMap, TopK } from './sketch.js';
+import { hash32m } from './bounded-state.js';
 import { fmtDur } from './port-scan.js';
 
 export interface SynFloodConfig {
@@ -71,7 +72,7 @@ interface Hot {
   since: number;
   sources: HyperLogLog;
   topSrc: TopK;
-  topPort: TopK;
+  topPort: TopK<number>;
   syns: number; completed: number;
   first: number; last: number;
   /** last time the window was at or above the threshold */
@@ -103,6 +104,8 @@ export class SynFlood implements Detector {
   private readonly threshold: number;
   private readonly floor: number;
   private emitRef: Emit | null = null;
+  /** the destination of the latest SYN (still in `dests`) */
+  private last: Dest | null = null;
   alerts = 0;
   hotRefused = 0;
 
@@ -111,7 +114,10 @@ export class SynFlood implements Detector {
     this.w = Math.max(1, Math.min(60, Math.round(cfg.window)));
     this.threshold = Math.max(1, Math.ceil(cfg.rate * this.w));
     this.floor = Math.max(1, Math.floor(this.threshold / 4));
-    this.dests = new LruMap(cfg.maxDests, (_k, d) => { if (d.hot) this.cool(d, this.emitRef, d.hot.last); });
+    this.dests = new LruMap(cfg.maxDests, (_k, d) => {
+      if (this.last === d) this.last = null;
+      if (d.hot) this.cool(d, this.emitRef, d.hot.last);
+    });
   }
 
   private roll(d: Dest, sec: number): void {
@@ -137,7 +143,10 @@ export class SynFlood implements Detector {
     const t = e.type;
     if (t !== 'tcp_syn' && t !== 'conn_established') return;
     const sec = Math.floor(e.ts);
-    let d = this.dests.get(e.dst);
+    // one-entry memo: a flood's SYNs all go to one destination (each flow's address is a
+    // new string, whose hash the map would compute again)
+    const m = this.last;
+    let d = m !== null && m.dst === e.dst ? m : this.dests.get(e.dst);
     if (t === 'conn_established') {
       if (d === undefined) return;
       this.roll(d, sec);
@@ -154,6 +163,7 @@ export class SynFlood implements Detector {
       this.roll(d, sec);
       this.dests.touch(e.dst, d); // most recently active last
     }
+    this.last = d;
     // a SYN older than the window (out of order) still counts in the newest bucket
     const b = sec > d.sec - this.w ? sec % this.w : d.sec % this.w;
     d.syn[b]!++;
@@ -165,16 +175,16 @@ export class SynFlood implements Detector {
       if (this.hot.size >= this.cfg.maxHot) { this.hotRefused++; return; }
       // totals start from what the window already holds (the sketches from here on)
       h = d.hot = {
-        since: e.ts, sources: new HyperLogLog(10), topSrc: new TopK(8), topPort: new TopK(8), syns: inWin - 1, completed: estWin,
+        since: e.ts, sources: new HyperLogLog(10), topSrc: new TopK(8), topPort: new TopK<number>(8), syns: inWin - 1, completed: estWin,
         first: e.ts, last: e.ts, lastOver: -Infinity, lastWarm: e.ts, peak: 0, alerted: false, alertSrc: undefined, alertPort: undefined, scanLike: 0,
       };
       this.hot.add(d);
     }
     h.syns++;
     if (e.ts > h.last) h.last = e.ts;
-    h.sources.add(e.src);
+    h.sources.addHash32(hash32m(e.src)); // the source's hash is shared with the other detectors
     h.topSrc.add(e.src);
-    h.topPort.add(String(e.dport));
+    h.topPort.add(e.dport);
     if (d.syn[b]! > h.peak) h.peak = d.syn[b]!;
     const syns = this.synSum(d);
     if (syns >= this.floor) h.lastWarm = e.ts;
@@ -188,7 +198,7 @@ export class SynFlood implements Detector {
     if (src !== null && port === null) { h.scanLike++; return; } // one source, many ports: a scan
     h.alerted = true;
     h.alertSrc = src?.item;
-    h.alertPort = port ? Number(port.item) : undefined;
+    h.alertPort = port ? port.item : undefined;
     this.alerts++;
     const sources = h.sources.estimate();
     const spoofed = src === null && sources >= 100;
@@ -201,7 +211,7 @@ export class SynFlood implements Detector {
         syns_in_window: syns, completed_in_window: est, completion_ratio: round3(est / syns), window_s: this.w,
         threshold_syns: this.threshold, rate_per_s: this.cfg.rate, max_completion: this.cfg.maxCompletion,
         peak_per_s: h.peak, distinct_sources_est: sources, spoofed, dominant_source_share: src ? round3(src.share) : null,
-        top_sources: heavy(h.topSrc), top_ports: heavy(h.topPort).map(Number),
+        top_sources: heavy(h.topSrc), top_ports: heavy(h.topPort),
       },
     }));
   }
@@ -225,7 +235,7 @@ export class SynFlood implements Detector {
         evidence: {
           total_syns: h.syns, total_completed: h.completed, duration_s: round3(dur), peak_per_s: h.peak,
           distinct_sources_est: sources, top_sources: heavy(h.topSrc),
-          top_ports: heavy(h.topPort).map(Number), window_s: this.w, rate_per_s: this.cfg.rate, final: true,
+          top_ports: heavy(h.topPort), window_s: this.w, rate_per_s: this.cfg.rate, final: true,
         },
       }),
       update: true,
@@ -237,7 +247,7 @@ export class SynFlood implements Detector {
     const idle = Math.floor(now) - this.w;
     for (const [k, d] of this.dests.entries()) {
       if (d.sec >= idle) break;
-      if (d.hot === null) this.dests.delete(k);
+      if (d.hot === null) { this.dests.delete(k); if (this.last === d) this.last = null; }
     }
     for (const d of [...this.hot]) {
       const h = d.hot!;
@@ -255,7 +265,7 @@ export class SynFlood implements Detector {
 }
 
 /** the top-k items holding at least 5 % of the stream each (spoofed sources hold none) */
-function heavy(t: TopK): string[] {
+function heavy<K>(t: TopK<K>): K[] {
   return t.top().filter(([, c]) => c >= 0.05 * t.n).slice(0, 5).map(([k]) => k);
 }
 function pct(a: number, b: number): string { return `${b ? Math.round((1000 * a) / b) / 10 : 0}%`; }

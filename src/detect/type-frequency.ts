@@ -46,6 +46,8 @@ export class TypeFrequency implements Detector {
   private readonly ty: Uint8Array;
   private head = 0;
   private len = 0;
+  /** types currently firing */
+  private nFiring = 0;
   capped = 0;
   alerts = 0;
   /** packet time of the first event: judging starts one window later */
@@ -75,6 +77,7 @@ export class TypeFrequency implements Detector {
     const share = this.counts[i]! / this.len;
     if (!this.firing[i] && share > this.cfg.threshold) {
       this.firing[i] = true;
+      this.nFiring++;
       this.firstTs[i] = this.oldestOf();
       this.alerts++;
       const dist: Record<string, number> = {};
@@ -99,8 +102,9 @@ export class TypeFrequency implements Detector {
     const limit = now - this.cfg.window;
     while (this.len > 0 && this.ts[this.head]! < limit) this.shift();
     // Re-arm types whose share fell back (or whose window emptied).
+    if (this.nFiring === 0) return;
     for (let i = 0; i < this.firing.length; i++) {
-      if (this.firing[i] && (this.len === 0 || this.counts[i]! / this.len < this.cfg.threshold * this.cfg.rearm)) this.firing[i] = false;
+      if (this.firing[i] && (this.len === 0 || this.counts[i]! / this.len < this.cfg.threshold * this.cfg.rearm)) { this.firing[i] = false; this.nFiring--; }
     }
   }
 

@@ -108,6 +108,8 @@ export class VolumeSurge implements Detector {
   private readonly allow: CidrSet;
   private readonly span: number;
   private emitRef: Emit | null = null;
+  /** the destination of the latest message (still in `dests`) */
+  private lastDest: Dest | null = null;
   alerts = 0;
 
   constructor(readonly cfg: VolumeSurgeConfig = VOLUME_SURGE_DEFAULTS, _ctx?: DetectorContext) {
@@ -115,7 +117,10 @@ export class VolumeSurge implements Detector {
     this.byteTypes = new Set(cfg.byteTypes);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.volume_surge.allow');
     this.span = Math.max(1, cfg.bucket);
-    this.dests = new LruMap(cfg.maxDests, (_k, d) => { if (d.ep) this.end(d, this.emitRef, d.last); });
+    this.dests = new LruMap(cfg.maxDests, (_k, d) => {
+      if (this.lastDest === d) this.lastDest = null;
+      if (d.ep) this.end(d, this.emitRef, d.last);
+    });
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
@@ -123,7 +128,10 @@ export class VolumeSurge implements Detector {
     if (!this.allow.empty && this.allow.has(e.dst)) return;
     this.emitRef = emit;
     const b = Math.floor(e.ts / this.span);
-    let d = this.dests.get(e.dst);
+    // one-entry memo: a flood's messages all go to one destination (each flow's address is a
+    // new string, whose hash the map would compute again)
+    const m = this.lastDest;
+    let d = m !== null && m.dst === e.dst ? m : this.dests.get(e.dst);
     if (d === undefined) {
       d = { dst: e.dst, b, msgs: 0, bytes: 0, mM: 0, vM: 0, mB: 0, vB: 0, n: 0, thrM: Infinity, thrB: Infinity, ep: null, last: e.ts };
       this.dests.set(e.dst, d);
@@ -131,6 +139,7 @@ export class VolumeSurge implements Detector {
       this.roll(d, b, emit);
       this.dests.touch(e.dst, d);
     }
+    this.lastDest = d;
     const size = this.byteTypes.has(e.type) ? e.size : 0;
     d.msgs++;
     d.bytes += size;
