@@ -69,7 +69,7 @@ import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
 import { CidrSet } from '../util/cidr.js';
 import { inSet } from './ip.js';
-import { Admission, hash32m, mixHash } from './bounded-state.js';
+import { Admission, hash32m, mixHash, mergeSettings } from './bounded-state.js';
 import type { DetectorSpec, DetectorContext } from './index.js';
 
 export interface BeaconingConfig {
@@ -164,19 +164,19 @@ export class Beaconing implements Detector {
   private readonly pairs: BoundedMap<string, Pair>;
   /** alerted pairs, scanned in advance() for the end of their episode */
   private readonly open = new Map<string, Pair>();
-  private readonly ignore: Set<number>;
-  private readonly allow: CidrSet;
+  private ignore: Set<number>;
+  private allow: CidrSet;
   alerts = 0;
   beats = 0;
   retransmits = 0;
   outOfOrder = 0;
   evaluations = 0;
 
-  private readonly home: CidrSet | null;
+  private home: CidrSet | null;
   /** admission of new pairs; the first beat of each pair not yet admitted in its slot (time, tag) */
   private adm: Admission;
 
-  constructor(readonly cfg: BeaconingConfig = BEACONING_DEFAULTS, ctx?: DetectorContext) {
+  constructor(public cfg: BeaconingConfig = BEACONING_DEFAULTS, private readonly ctx?: DetectorContext) {
     this.home = cfg.fromHomeOnly && ctx ? ctx.homeNet : null;
     this.adm = new Admission(cfg.maxPairs, 2);
     this.pairs = new BoundedMap(cfg.maxPairs, undefined, this.adm);
@@ -286,6 +286,31 @@ export class Beaconing implements Detector {
     });
     if (update) a.update = true;
     return a;
+  }
+
+  /**
+   * SIGHUP: every setting applies in place; the pairs' beats and intervals
+   * are kept. A smaller `maxIntervals` keeps each pair's latest intervals.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.beaconing.allow');
+    const old = this.cfg.maxIntervals;
+    this.cfg = c;
+    this.allow = allow;
+    this.ignore = new Set(c.ignorePorts.map((p) => Number(p)).filter((p) => Number.isInteger(p)));
+    this.home = c.fromHomeOnly && this.ctx ? this.ctx.homeNet : null;
+    this.pairs.cap = c.maxPairs;
+    if (c.maxIntervals !== old) {
+      // each ring in time order, the latest maxIntervals kept; it grows or wraps from there
+      for (const p of this.pairs.values()) {
+        const iv = p.iv.length === old ? [...p.iv.slice(p.head), ...p.iv.slice(0, p.head)] : p.iv;
+        p.iv = iv.slice(-Math.max(1, c.maxIntervals));
+        p.head = 0;
+      }
+    }
+    return true;
   }
 
   advance(now: number, emit: Emit): void {

@@ -101,7 +101,7 @@ import type { Detector, Emit } from './detector.js';
 import type { NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
-import { Admission, hash32m } from './bounded-state.js';
+import { Admission, hash32m, mergeSettings } from './bounded-state.js';
 import { ipv4, ipv4Text } from './ip.js';
 import { CidrSet } from '../util/cidr.js';
 import type { DetectorSpec } from './index.js';
@@ -193,7 +193,7 @@ export class BehaviorAnomaly implements Detector {
   readonly name = 'behavior_anomaly';
   private readonly hosts: BoundedMap<string, Host>;
   private readonly open = new Map<string, Host>();
-  private readonly allow: CidrSet;
+  private allow: CidrSet;
   private readonly popMean = new Float64Array(NF);
   private readonly popVar = new Float64Array(NF);
   private readonly popFobs = new Float64Array(NF);
@@ -212,7 +212,7 @@ export class BehaviorAnomaly implements Detector {
   /** per slot: the first event's destination when not IPv4 (its time, flags, bytes, port and IPv4 destination are in the slot) */
   private fDst: (string | undefined)[];
 
-  constructor(readonly cfg: BehaviorAnomalyConfig = BEHAVIOR_ANOMALY_DEFAULTS) {
+  constructor(public cfg: BehaviorAnomalyConfig = BEHAVIOR_ANOMALY_DEFAULTS) {
     this.adm = new Admission(cfg.maxHosts, 5);
     this.hosts = new BoundedMap(cfg.maxHosts, undefined, this.adm);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.behavior_anomaly.allow');
@@ -344,6 +344,26 @@ export class BehaviorAnomaly implements Detector {
     else { h.mean.fill(0); h.var.fill(0); h.fobs.fill(0); }
     h.t = ts; h.sampleSec = -1; h.obs = 0; h.seeded = seeded; h.ep = null;
     return h;
+  }
+
+  /**
+   * SIGHUP: every setting applies in place; each host keeps its counters,
+   * baseline and episode, and the population baseline is kept.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.behavior_anomaly.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.hosts.cap = c.maxHosts;
+    if (c.maxHosts > this.adm.capacity) {
+      const adm = new Admission(c.maxHosts, 5);
+      this.hosts.reindex(adm);
+      this.adm = adm;
+      this.fDst = new Array<string | undefined>(adm.slots);
+    }
+    return true;
   }
 
   private decay(h: Host, t: number): void {

@@ -120,8 +120,11 @@ export class LruMap<K, V> {
   private tail: Node<K, V> | null = null;
   evicted = 0;
 
-  /** `index`: an Admission that also counts this map's keys by hash (see mayHave). */
-  constructor(readonly cap: number, private readonly onEvict?: (k: K, v: V) => void, private index: Admission | null = null) {}
+  /**
+   * `cap` may be changed later (SIGHUP): a smaller cap evicts down to it at the next insertion.
+   * `index`: an Admission that also counts this map's keys by hash (see mayHave).
+   */
+  constructor(public cap: number, private readonly onEvict?: (k: K, v: V) => void, private index: Admission | null = null) {}
 
   get size(): number { return this.m.size; }
   get(k: K): V | undefined { return this.m.get(k)?.v; }
@@ -157,6 +160,15 @@ export class LruMap<K, V> {
 
   /** Marks an entry most recent (inserting it if absent). */
   touch(k: K, v: V): void { this.set(k, v); }
+
+  /** Moves the hash index to another Admission (a bigger one after SIGHUP), counting the keys already held. */
+  reindex(index: Admission): void {
+    for (let n = this.head; n !== null; n = n.next) {
+      if (n.h < 0) { this.index = null; return; }
+      index.enter(n.h);
+    }
+    this.index = index;
+  }
 
   delete(k: K): boolean {
     const n = this.m.get(k);
@@ -365,3 +377,26 @@ export function mixHash(a: number, b: number): number {
   return h >>> 0;
 }
 
+/**
+ * SIGHUP helper: the settings merged over the current ones, or null when a
+ * key that cannot change in place (`fixed`) changed. Values are compared as
+ * JSON (arrays of CIDRs, ports …).
+ */
+export function mergeSettings<C extends object>(cur: C, settings: object, fixed: readonly (keyof C)[] = []): C | null {
+  const next = { ...cur, ...(settings as Partial<C>) };
+  for (const k of fixed) if (JSON.stringify(next[k]) !== JSON.stringify(cur[k])) return null;
+  return next;
+}
+
+/**
+ * A ring of the latest times (written at n % length, n = times written) moved
+ * into a ring of `size` entries, oldest first, keeping the latest
+ * min(n, length, size) (SIGHUP changed a threshold that sizes the ring).
+ * Returns the new ring; its count is min(n, r.length, size).
+ */
+export function resizeRing(r: Float64Array, n: number, size: number): Float64Array {
+  const out = new Float64Array(size);
+  const len = r.length, k = Math.min(n, len, size);
+  for (let i = 0; i < k; i++) out[i] = r[(n - k + i) % len]!;
+  return out;
+}

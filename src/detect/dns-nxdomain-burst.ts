@@ -32,7 +32,7 @@
 import type { Detector, Emit } from './detector.js';
 import type { DnsEvent, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
-import { DistinctCounter, LruMap } from './bounded-state.js';
+import { DistinctCounter, LruMap, mergeSettings } from './bounded-state.js';
 import { CidrSet } from '../util/cidr.js';
 import { matchesSuffix, notJudged, splitName } from './dns-tunnel.js';
 import type { DetectorSpec } from './index.js';
@@ -81,11 +81,11 @@ interface Client {
 export class DnsNxdomainBurst implements Detector {
   readonly name = 'dns_nxdomain_burst';
   private readonly clients: LruMap<string, Client>;
-  private readonly allow: CidrSet;
-  private readonly allowDomains: string[];
+  private allow: CidrSet;
+  private allowDomains: string[];
   alerts = 0;
 
-  constructor(readonly cfg: DnsNxdomainBurstConfig = DNS_NXDOMAIN_BURST_DEFAULTS) {
+  constructor(public cfg: DnsNxdomainBurstConfig = DNS_NXDOMAIN_BURST_DEFAULTS) {
     this.clients = new LruMap(cfg.maxClients);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.dns_nxdomain_burst.allow');
     this.allowDomains = cfg.allowDomains.map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter((d) => d !== '');
@@ -121,6 +121,18 @@ export class DnsNxdomainBurst implements Detector {
     if (c.names.addString(e.qname.toLowerCase()) && c.samples.length < 10) c.samples.push(e.qname);
     c.domains.addString(domain);
     if (!c.alerted) this.judge(client, c, e, emit);
+  }
+
+  /** SIGHUP: every setting applies in place; each client keeps its counts and episode. */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.dns_nxdomain_burst.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.allowDomains = c.allowDomains.map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter((d) => d !== '');
+    this.clients.cap = c.maxClients;
+    return true;
   }
 
   private judge(client: string, c: Client, e: DnsEvent, emit: Emit): void {

@@ -50,7 +50,7 @@
 import type { Detector, Emit } from './detector.js';
 import type { DnsEvent, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
-import { DistinctCounter, LruMap } from './bounded-state.js';
+import { DistinctCounter, LruMap, mergeSettings } from './bounded-state.js';
 import { CidrSet } from '../util/cidr.js';
 import type { DetectorSpec } from './index.js';
 
@@ -174,12 +174,12 @@ interface Key {
 export class DnsTunnel implements Detector {
   readonly name = 'dns_tunnel';
   private readonly keys: LruMap<string, Key>;
-  private readonly allow: CidrSet;
-  private readonly allowDomains: string[];
-  private readonly rare: Set<string>;
+  private allow: CidrSet;
+  private allowDomains: string[];
+  private rare: Set<string>;
   alerts = 0;
 
-  constructor(readonly cfg: DnsTunnelConfig = DNS_TUNNEL_DEFAULTS) {
+  constructor(public cfg: DnsTunnelConfig = DNS_TUNNEL_DEFAULTS) {
     this.keys = new LruMap(cfg.maxKeys);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.dns_tunnel.allow');
     this.allowDomains = cfg.allowDomains.map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter((d) => d !== '');
@@ -220,6 +220,19 @@ export class DnsTunnel implements Detector {
     if (k.types.size < 8 || k.types.has(e.qtype)) k.types.set(e.qtype, (k.types.get(e.qtype) ?? 0) + 1);
     if (isNew) k.bytes += chars;
     if (!k.alerted) this.judge(k, e, emit);
+  }
+
+  /** SIGHUP: every setting applies in place; each (client, domain) keeps its counts and episode. */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.dns_tunnel.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.allowDomains = c.allowDomains.map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter((d) => d !== '');
+    this.rare = new Set(c.rareTypes.map((t) => t.toUpperCase()));
+    this.keys.cap = c.maxKeys;
+    return true;
   }
 
   private points(k: Key): string[] {

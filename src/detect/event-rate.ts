@@ -23,7 +23,7 @@ import type { Detector, Emit } from './detector.js';
 import type { NetEvent } from '../events/types.js';
 import { makeAlert, PRIMARY_EVENT_TYPES } from './alert.js';
 import { BoundedMap } from './window.js';
-import { Admission, hash32m } from './bounded-state.js';
+import { Admission, hash32m, mergeSettings } from './bounded-state.js';
 import { ipv4, ipv4Text } from './ip.js';
 import type { DetectorSpec } from './index.js';
 
@@ -49,13 +49,13 @@ export const eventRateSpec: DetectorSpec<EventRateConfig> = {
 export class EventRate implements Detector {
   readonly name = 'event_rate';
   private readonly sources: BoundedMap<string, SourceRate>;
-  private readonly types: Set<string>;
+  private types: Set<string>;
   /** admission of new sources; a first event's second and IPv4 destination in its slot (other destinations in firstDst) */
   private adm: Admission;
   private firstDst: (string | undefined)[];
   alerts = 0;
 
-  constructor(readonly cfg: EventRateConfig = EVENT_RATE_DEFAULTS) {
+  constructor(public cfg: EventRateConfig = EVENT_RATE_DEFAULTS) {
     this.adm = new Admission(cfg.maxSources, 2);
     this.sources = new BoundedMap(cfg.maxSources, undefined, this.adm);
     this.types = new Set(cfg.types);
@@ -113,6 +113,23 @@ export class EventRate implements Detector {
       if (s.second >= limit) break; // insertion order ≈ last activity order
       this.sources.delete(k);
     }
+  }
+
+  /** SIGHUP: every setting applies in place; the sources' counts of the current second are kept. */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    this.cfg = c;
+    this.types = new Set(c.types);
+    this.sources.cap = c.maxSources;
+    if (c.maxSources > this.adm.capacity) {
+      // a bigger table needs a filter that remembers as many keys (the new one starts empty)
+      const adm = new Admission(c.maxSources, 2);
+      this.sources.reindex(adm);
+      this.adm = adm;
+      this.firstDst = new Array<string | undefined>(adm.slots);
+    }
+    return true;
   }
 
   flush(): void { /* nothing pending */ }

@@ -51,6 +51,7 @@ import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
 import { CidrSet } from '../util/cidr.js';
 import { inSet } from './ip.js';
+import { mergeSettings } from './bounded-state.js';
 import type { DetectorSpec, DetectorContext } from './index.js';
 
 export interface ExfiltrationConfig {
@@ -110,13 +111,13 @@ export class Exfiltration implements Detector {
   readonly name = 'exfiltration';
   private readonly hosts: BoundedMap<string, Host>;
   private readonly home: CidrSet;
-  private readonly allow: CidrSet;
+  private allow: CidrSet;
   /** hosts with an open episode (a subset of `hosts`, scanned in advance()) */
   private readonly open = new Map<string, Host>();
   alerts = 0;
   conns = 0;
 
-  constructor(readonly cfg: ExfiltrationConfig = EXFILTRATION_DEFAULTS, ctx?: DetectorContext) {
+  constructor(public cfg: ExfiltrationConfig = EXFILTRATION_DEFAULTS, ctx?: DetectorContext) {
     this.hosts = new BoundedMap(cfg.maxHosts);
     this.home = ctx?.homeNet ?? CidrSet.parse([]);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.exfiltration.allow');
@@ -247,6 +248,22 @@ export class Exfiltration implements Detector {
     });
     if (update) a.update = true;
     return a;
+  }
+
+  /**
+   * SIGHUP: alpha, learnBuckets, k, ratio, the byte floors, idleTimeout, allow
+   * and maxHosts apply in place (baselines and open episodes are kept).
+   * `bucket` is the unit of every learned baseline (bytes per bucket): a
+   * change rebuilds.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings, ['bucket']);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.exfiltration.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.hosts.cap = c.maxHosts;
+    return true;
   }
 
   advance(now: number, emit: Emit): void {

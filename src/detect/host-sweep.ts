@@ -44,7 +44,7 @@ import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
 import { HyperLogLog, LruMap, hash2lom } from './sketch.js';
 import { ipv4, ipv4Text } from './ip.js';
-import { Admission, hash32m, mixHash } from './bounded-state.js';
+import { Admission, resizeRing, hash32m, mixHash, mergeSettings } from './bounded-state.js';
 import { classifyProbe, direction, fmtDur, type Probe } from './port-scan.js';
 
 export interface HostSweepConfig {
@@ -108,8 +108,8 @@ export class HostSweep implements Detector {
   readonly name = 'host_sweep';
   private readonly keys: LruMap<string, Sweep>;
   private readonly episodes: LruMap<string, Episode>;
-  private readonly allow: CidrSet;
-  private readonly ringSize: number;
+  private allow: CidrSet;
+  private ringSize: number;
   private emitRef: Emit | null = null;
   private readonly scratch: Probe = { src: '', dst: '', dport: 0, proto: 'tcp', kind: 'rejected', ts: 0 };
   /** admission of new (source, port) records; the first probe of each not yet admitted in its slot (time, host hash, IPv4 host; other hosts in fDst) */
@@ -118,7 +118,7 @@ export class HostSweep implements Detector {
   alerts = 0;
   resets = 0;
 
-  constructor(readonly cfg: HostSweepConfig = HOST_SWEEP_DEFAULTS, private readonly ctx: DetectorContext = { homeNet: new CidrSet() }) {
+  constructor(public cfg: HostSweepConfig = HOST_SWEEP_DEFAULTS, private readonly ctx: DetectorContext = { homeNet: new CidrSet() }) {
     this.allow = CidrSet.parse(cfg.allow, 'detectors.host_sweep.allow');
     this.ringSize = Math.max(1, Math.min(MAX_RING, Math.max(cfg.hosts, cfg.icmpHosts)));
     this.adm = new Admission(cfg.maxKeys, 3);
@@ -208,6 +208,7 @@ export class HostSweep implements Detector {
     }
     hosts.add(hd);
     if (s.samples.length < 10) s.samples.push(dst);
+    if (s.ring.length < this.ringSize) { s.ring = resizeRing(s.ring, s.ringN, this.ringSize); s.ringN = Math.min(s.ringN, s.ring.length); } // a threshold raised on SIGHUP
     s.ring[s.ringN % s.ring.length] = ts;
     s.ringN++;
     if (ep !== undefined && ep.samples.length < 10 && !ep.samples.includes(dst)) ep.samples.push(dst);
@@ -282,6 +283,29 @@ export class HostSweep implements Detector {
       }),
       update: true,
     });
+  }
+
+  /**
+   * SIGHUP: every setting applies in place; each (source, port) keeps its
+   * hosts, times and episode. A record's ring of new-host times grows at its
+   * next new host when a raised hosts/icmpHosts needs more entries.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.host_sweep.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.ringSize = Math.max(1, Math.min(MAX_RING, Math.max(c.hosts, c.icmpHosts)));
+    this.keys.cap = c.maxKeys;
+    this.episodes.cap = c.maxEpisodes;
+    if (c.maxKeys > this.adm.capacity) {
+      const adm = new Admission(c.maxKeys, 3);
+      this.keys.reindex(adm);
+      this.adm = adm;
+      this.fDst = new Array<string | undefined>(adm.slots);
+    }
+    return true;
   }
 
   advance(now: number, emit: Emit): void {

@@ -41,7 +41,7 @@
 import type { Detector, Emit } from './detector.js';
 import type { HttpRequestEvent, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
-import { DistinctCounter, LruMap } from './bounded-state.js';
+import { DistinctCounter, LruMap, mergeSettings } from './bounded-state.js';
 import { CidrSet } from '../util/cidr.js';
 import type { DetectorSpec } from './index.js';
 
@@ -116,11 +116,11 @@ export class HttpScan implements Detector {
   readonly name = 'http_scan';
   private readonly pairs: LruMap<string, Pair>;
   private readonly conns: LruMap<string, { pair: Pair; paths: string[] }>;
-  private readonly allow: CidrSet;
-  private readonly agents: string[];
+  private allow: CidrSet;
+  private agents: string[];
   alerts = 0;
 
-  constructor(readonly cfg: HttpScanConfig = HTTP_SCAN_DEFAULTS) {
+  constructor(public cfg: HttpScanConfig = HTTP_SCAN_DEFAULTS) {
     this.pairs = new LruMap(cfg.maxPairs);
     this.conns = new LruMap(cfg.maxConnections);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.http_scan.allow');
@@ -185,6 +185,19 @@ export class HttpScan implements Detector {
       }
     }
     if (!p.alerted) this.judge(p, e.ts, emit);
+  }
+
+  /** SIGHUP: every setting applies in place; each (client, server) keeps its paths, answers and episode. */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.http_scan.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.agents = c.scannerAgents.map((a) => a.toLowerCase()).filter((a) => a !== '');
+    this.pairs.cap = c.maxPairs;
+    this.conns.cap = c.maxConnections;
+    return true;
   }
 
   private wordlist(p: Pair): boolean {

@@ -33,6 +33,7 @@ import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
 import { HyperLogLog, LruMap, TopK } from './sketch.js';
 import { fmtDur } from './port-scan.js';
+import { mergeSettings } from './bounded-state.js';
 
 export interface IcmpFloodConfig {
   /** ICMP messages per second, averaged over the window */
@@ -85,15 +86,15 @@ export class IcmpFlood implements Detector {
   readonly name = 'icmp_flood';
   private readonly dests: LruMap<string, Dest>;
   private readonly hot = new Set<Dest>();
-  private readonly allow: CidrSet;
+  private allow: CidrSet;
   private readonly w: number;
-  private readonly threshold: number;
-  private readonly floor: number;
+  private threshold: number;
+  private floor: number;
   private emitRef: Emit | null = null;
   alerts = 0;
   hotRefused = 0;
 
-  constructor(readonly cfg: IcmpFloodConfig = ICMP_FLOOD_DEFAULTS, _ctx?: DetectorContext) {
+  constructor(public cfg: IcmpFloodConfig = ICMP_FLOOD_DEFAULTS, _ctx?: DetectorContext) {
     this.allow = CidrSet.parse(cfg.allow, 'detectors.icmp_flood.allow');
     this.w = Math.max(1, Math.min(60, Math.round(cfg.window)));
     this.threshold = Math.max(1, Math.ceil(cfg.rate * this.w));
@@ -181,6 +182,23 @@ export class IcmpFlood implements Detector {
         top_sources: h.topSrc.top().filter(([, c]) => c >= 0.05 * h.topSrc.n).slice(0, 5).map(([s]) => s),
       },
     }));
+  }
+
+  /**
+   * SIGHUP: rate, quiet, allow and the caps apply in place (the per-second
+   * counts and open episodes are kept). `window` sizes every destination's
+   * ring of per-second buckets: a change rebuilds.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings, ['window']);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.icmp_flood.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.threshold = Math.max(1, Math.ceil(c.rate * this.w));
+    this.floor = Math.max(1, Math.floor(this.threshold / 4));
+    this.dests.cap = c.maxDests;
+    return true;
   }
 
   private cool(d: Dest, emit: Emit | null, now: number): void {

@@ -62,7 +62,7 @@ import type { DetectorContext, DetectorSpec } from './index.js';
 import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
 import { LruMap, PortSet } from './sketch.js';
-import { Admission, hash32m, mixHash } from './bounded-state.js';
+import { Admission, resizeRing, hash32m, mixHash, mergeSettings } from './bounded-state.js';
 
 export interface PortScanConfig {
   fastPorts: number;
@@ -212,8 +212,8 @@ interface Pair {
 export class PortScan implements Detector {
   readonly name = 'port_scan';
   private readonly pairs: LruMap<string, Pair>;
-  private readonly allow: CidrSet;
-  private readonly ringSize: number;
+  private allow: CidrSet;
+  private ringSize: number;
   private emitRef: Emit | null = null;
   private readonly scratch: Probe = { src: '', dst: '', dport: 0, proto: 'tcp', kind: 'rejected', ts: 0 };
   private bitsets = 0;
@@ -223,7 +223,7 @@ export class PortScan implements Detector {
   probes = 0;
   resets = 0;
 
-  constructor(readonly cfg: PortScanConfig = PORT_SCAN_DEFAULTS, private readonly ctx: DetectorContext = { homeNet: new CidrSet() }) {
+  constructor(public cfg: PortScanConfig = PORT_SCAN_DEFAULTS, private readonly ctx: DetectorContext = { homeNet: new CidrSet() }) {
     this.allow = CidrSet.parse(cfg.allow, 'detectors.port_scan.allow');
     this.ringSize = Math.max(1, Math.min(MAX_RING, Math.max(cfg.fastPorts, cfg.slowPorts)));
     this.adm = new Admission(cfg.maxPairs, 2);
@@ -312,6 +312,7 @@ export class PortScan implements Detector {
       if (p.ports.size === 1) p.t0 = pr.ts;
       else { p.ring = new Float64Array(this.ringSize); p.ring[0] = p.t0; p.ringN = 1; }
     }
+    if (p.ring !== null && p.ring.length < this.ringSize) { p.ring = resizeRing(p.ring, p.ringN, this.ringSize); p.ringN = Math.min(p.ringN, p.ring.length); } // a threshold raised on SIGHUP
     if (p.ring !== null) { p.ring[p.ringN % p.ring.length] = pr.ts; p.ringN++; }
     if (!p.alerted) this.judge(p, pr.ts, emit);
   }
@@ -379,6 +380,23 @@ export class PortScan implements Detector {
       }),
       update: true,
     });
+  }
+
+  /**
+   * SIGHUP: every setting applies in place; each pair keeps its ports, probe
+   * counts, times and episode. A pair's ring of new-port times grows at its
+   * next new port when a raised fastPorts/slowPorts needs more entries.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.port_scan.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.ringSize = Math.max(1, Math.min(MAX_RING, Math.max(c.fastPorts, c.slowPorts)));
+    this.pairs.cap = c.maxPairs;
+    if (c.maxPairs > this.adm.capacity) { const adm = new Admission(c.maxPairs, 2); this.pairs.reindex(adm); this.adm = adm; }
+    return true;
   }
 
   advance(now: number, emit: Emit): void {

@@ -21,6 +21,7 @@
 import type { Detector, Emit } from './detector.js';
 import type { NetEvent } from '../events/types.js';
 import { SampleWindow, BoundedMap } from './window.js';
+import { mergeSettings } from './bounded-state.js';
 import { makeAlert } from './alert.js';
 import type { DetectorSpec } from './index.js';
 
@@ -51,7 +52,7 @@ export class SizeAnomaly implements Detector {
   private readonly recent = new BoundedMap<string, number>(10_000);
   alerts = 0;
 
-  constructor(readonly cfg: SizeAnomalyConfig = SIZE_ANOMALY_DEFAULTS) {
+  constructor(public cfg: SizeAnomalyConfig = SIZE_ANOMALY_DEFAULTS) {
     this.win = new SampleWindow(cfg.window, cfg.maxSamples);
   }
 
@@ -85,6 +86,19 @@ export class SizeAnomaly implements Detector {
       }
     }
     w.push(e.ts, size);
+  }
+
+  /**
+   * SIGHUP: rule, ratio, k, minSamples, minBytes and the window length apply
+   * in place (the samples held are kept; a shorter window drops the older ones
+   * at the next event). maxSamples sizes the sample ring: a change rebuilds.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings, ['maxSamples']);
+    if (c === null) return false;
+    this.cfg = c;
+    this.win.span = c.window;
+    return true;
   }
 
   advance(now: number): void { this.win.expire(now); }

@@ -42,7 +42,7 @@
 import type { Detector, Emit } from './detector.js';
 import type { NetEvent, SshAuthEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
-import { LruMap } from './bounded-state.js';
+import { LruMap, mergeSettings, resizeRing } from './bounded-state.js';
 import { CidrSet } from '../util/cidr.js';
 import type { DetectorSpec } from './index.js';
 
@@ -95,11 +95,11 @@ interface Guesser {
 export class SshBruteforce implements Detector {
   readonly name = 'ssh_bruteforce';
   private readonly src: LruMap<string, Guesser>;
-  private readonly allow: CidrSet;
-  private readonly need: number;
+  private allow: CidrSet;
+  private need: number;
   alerts = 0;
 
-  constructor(readonly cfg: SshBruteforceConfig = SSH_BRUTEFORCE_DEFAULTS) {
+  constructor(public cfg: SshBruteforceConfig = SSH_BRUTEFORCE_DEFAULTS) {
     this.src = new LruMap(cfg.maxSources);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.ssh_bruteforce.allow');
     this.need = Math.max(1, Math.ceil(cfg.threshold));
@@ -185,6 +185,27 @@ export class SshBruteforce implements Detector {
       }),
       update: true,
     });
+  }
+
+  /**
+   * SIGHUP: every setting applies in place; each source keeps its counts and
+   * episode. A new threshold resizes each source's ring of evidence times,
+   * keeping the latest ones (so 15 failures so far and a threshold lowered to
+   * 16 alert at the next failure).
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.ssh_bruteforce.allow');
+    const need = Math.max(1, Math.ceil(c.threshold));
+    this.cfg = c;
+    this.allow = allow;
+    this.src.cap = c.maxSources;
+    if (need !== this.need) {
+      for (const g of this.src.values()) { g.times = resizeRing(g.times, g.n, need); g.n = Math.min(g.n, need); }
+      this.need = need;
+    }
+    return true;
   }
 
   advance(now: number, emit: Emit): void {

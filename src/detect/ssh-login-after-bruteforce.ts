@@ -29,7 +29,7 @@
 import type { Detector, Emit } from './detector.js';
 import type { NetEvent, SshAuthEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
-import { LruMap } from './bounded-state.js';
+import { LruMap, mergeSettings } from './bounded-state.js';
 import { CidrSet } from '../util/cidr.js';
 import type { DetectorSpec } from './index.js';
 
@@ -85,10 +85,10 @@ interface Pair {
 export class SshLoginAfterBruteforce implements Detector {
   readonly name = 'ssh_login_after_bruteforce';
   private readonly pairs: LruMap<string, Pair>;
-  private readonly allow: CidrSet;
+  private allow: CidrSet;
   alerts = 0;
 
-  constructor(readonly cfg: SshLoginAfterBruteforceConfig = SSH_LOGIN_AFTER_BRUTEFORCE_DEFAULTS) {
+  constructor(public cfg: SshLoginAfterBruteforceConfig = SSH_LOGIN_AFTER_BRUTEFORCE_DEFAULTS) {
     this.pairs = new LruMap(cfg.maxPairs);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.ssh_login_after_bruteforce.allow');
   }
@@ -125,6 +125,21 @@ export class SshLoginAfterBruteforce implements Detector {
     for (let k = 0; k < Math.ceil(w); k++) p.times.push(e.ts);
     if (p.times.length > MAX_TIMES) p.times.splice(0, p.times.length - MAX_TIMES);
     if (!p.alerted && !Number.isNaN(p.pending)) this.judge(p, e.ts, emit);
+  }
+
+  /**
+   * SIGHUP: every setting applies in place; each pair keeps its failure times,
+   * pending success and episode (a lowered minFailures judges a pending
+   * success at the pair's next event).
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.ssh_login_after_bruteforce.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.pairs.cap = c.maxPairs;
+    return true;
   }
 
   /** failures inside [success − window, success + grace] */

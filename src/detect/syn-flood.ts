@@ -43,7 +43,7 @@ import type { DetectorContext, DetectorSpec } from './index.js';
 import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
 import { HyperLogLog, LruMap, TopK } from './sketch.js';
-import { hash32m } from './bounded-state.js';
+import { hash32m, mergeSettings } from './bounded-state.js';
 import { fmtDur } from './port-scan.js';
 
 export interface SynFloodConfig {
@@ -99,17 +99,17 @@ export class SynFlood implements Detector {
   readonly name = 'syn_flood';
   private readonly dests: LruMap<string, Dest>;
   private readonly hot = new Set<Dest>();
-  private readonly allow: CidrSet;
+  private allow: CidrSet;
   private readonly w: number;
-  private readonly threshold: number;
-  private readonly floor: number;
+  private threshold: number;
+  private floor: number;
   private emitRef: Emit | null = null;
   /** the destination of the latest SYN (still in `dests`) */
   private last: Dest | null = null;
   alerts = 0;
   hotRefused = 0;
 
-  constructor(readonly cfg: SynFloodConfig = SYN_FLOOD_DEFAULTS, _ctx?: DetectorContext) {
+  constructor(public cfg: SynFloodConfig = SYN_FLOOD_DEFAULTS, _ctx?: DetectorContext) {
     this.allow = CidrSet.parse(cfg.allow, 'detectors.syn_flood.allow');
     this.w = Math.max(1, Math.min(60, Math.round(cfg.window)));
     this.threshold = Math.max(1, Math.ceil(cfg.rate * this.w));
@@ -214,6 +214,23 @@ export class SynFlood implements Detector {
         top_sources: heavy(h.topSrc), top_ports: heavy(h.topPort),
       },
     }));
+  }
+
+  /**
+   * SIGHUP: rate, maxCompletion, quiet, allow and the caps apply in place (the
+   * per-second counts and open episodes are kept). `window` sizes every
+   * destination's ring of per-second buckets: a change rebuilds.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings, ['window']);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.syn_flood.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.threshold = Math.max(1, Math.ceil(c.rate * this.w));
+    this.floor = Math.max(1, Math.floor(this.threshold / 4));
+    this.dests.cap = c.maxDests;
+    return true;
   }
 
   /** A hot destination goes quiet: final alert if it flooded, free its sketches. */

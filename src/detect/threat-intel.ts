@@ -53,6 +53,7 @@ import type { NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
 import { CidrError } from '../util/cidr.js';
+import { mergeSettings } from './bounded-state.js';
 import type { DetectorSpec } from './index.js';
 
 export interface ThreatIntelConfig {
@@ -347,7 +348,7 @@ export class ThreatIntel implements Detector {
   reloadErrors = 0;
   lastReloadError = '';
 
-  constructor(readonly cfg: ThreatIntelConfig = THREAT_INTEL_DEFAULTS) {
+  constructor(public cfg: ThreatIntelConfig = THREAT_INTEL_DEFAULTS) {
     const b = buildIndex(cfg.addressLists, cfg.domainLists);
     this.index = b.index;
     this.files = b.files;
@@ -371,6 +372,28 @@ export class ThreatIntel implements Detector {
       // remember the new mtimes anyway would hide a fixed file; keep the old ones so the next check retries
       return { ok: false, addresses: this.index.addresses, domains: this.index.domains.size, error: this.lastReloadError };
     }
+  }
+
+  /**
+   * SIGHUP: every setting applies in place; hit records and open episodes are
+   * kept. Changed list paths are loaded now; if they cannot be (a missing
+   * file, no valid entry) it returns false and the daemon builds a new
+   * detector, which reports the error.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    if (JSON.stringify(c.addressLists) !== JSON.stringify(this.cfg.addressLists) || JSON.stringify(c.domainLists) !== JSON.stringify(this.cfg.domainLists)) {
+      try {
+        const b = buildIndex(c.addressLists, c.domainLists);
+        this.index = b.index;
+        this.files = b.files;
+        this.reloads++;
+      } catch { return false; }
+    }
+    this.cfg = c;
+    this.hits.cap = c.maxHits;
+    return true;
   }
 
   /** Has a list file changed (mtime, size, inode) or gone since it was loaded? */

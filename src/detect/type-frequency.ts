@@ -18,6 +18,7 @@ import type { Detector, Emit } from './detector.js';
 import type { NetEvent } from '../events/types.js';
 import { makeAlert, PRIMARY_EVENT_TYPES } from './alert.js';
 import type { DetectorSpec } from './index.js';
+import { mergeSettings } from './bounded-state.js';
 
 export interface TypeFrequencyConfig {
   window: number;
@@ -53,7 +54,7 @@ export class TypeFrequency implements Detector {
   /** packet time of the first event: judging starts one window later */
   private start = -1;
 
-  constructor(readonly cfg: TypeFrequencyConfig = TYPE_FREQUENCY_DEFAULTS) {
+  constructor(public cfg: TypeFrequencyConfig = TYPE_FREQUENCY_DEFAULTS) {
     cfg.types.forEach((t, i) => this.typeIndex.set(t, i));
     this.counts = cfg.types.map(() => 0);
     this.firing = cfg.types.map(() => false);
@@ -90,6 +91,18 @@ export class TypeFrequency implements Detector {
           window_s: this.cfg.window, threshold: this.cfg.threshold, min_events: this.cfg.minEvents, distribution: dist },
       }));
     }
+  }
+
+  /**
+   * SIGHUP: window, threshold, minEvents and rearm apply in place (the events
+   * in the window are kept). `types` (the ring holds type indices) and
+   * `maxEvents` (the ring's size) need a rebuild.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings, ['types', 'maxEvents']);
+    if (c === null) return false;
+    this.cfg = c;
+    return true;
   }
 
   advance(now: number): void { this.expire(now); }

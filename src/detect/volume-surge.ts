@@ -40,6 +40,7 @@ import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
 import { LruMap, TopK } from './sketch.js';
 import { fmtDur } from './port-scan.js';
+import { mergeSettings } from './bounded-state.js';
 
 export interface VolumeSurgeConfig {
   /** seconds per bucket */
@@ -103,16 +104,16 @@ export class VolumeSurge implements Detector {
   readonly name = 'volume_surge';
   private readonly dests: LruMap<string, Dest>;
   private readonly episodes = new Set<Dest>();
-  private readonly types: Set<string>;
-  private readonly byteTypes: Set<string>;
-  private readonly allow: CidrSet;
+  private types: Set<string>;
+  private byteTypes: Set<string>;
+  private allow: CidrSet;
   private readonly span: number;
   private emitRef: Emit | null = null;
   /** the destination of the latest message (still in `dests`) */
   private lastDest: Dest | null = null;
   alerts = 0;
 
-  constructor(readonly cfg: VolumeSurgeConfig = VOLUME_SURGE_DEFAULTS, _ctx?: DetectorContext) {
+  constructor(public cfg: VolumeSurgeConfig = VOLUME_SURGE_DEFAULTS, _ctx?: DetectorContext) {
     this.types = new Set(cfg.types);
     this.byteTypes = new Set(cfg.byteTypes);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.volume_surge.allow');
@@ -152,6 +153,32 @@ export class VolumeSurge implements Detector {
     }
     const overM = d.msgs > d.thrM, overB = d.bytes > d.thrB;
     if (overM || overB) this.start(d, e.ts, e.src, overM ? 'messages' : 'bytes', emit);
+  }
+
+  /**
+   * SIGHUP: alpha, k, ratio, learnBuckets, the rate floors, quietBuckets,
+   * types, byteTypes, allow and maxDests apply in place — baselines and open
+   * episodes are kept; new thresholds take effect from the next bucket.
+   * `bucket` is the unit of every learned baseline (messages per bucket): a
+   * change rebuilds.
+   */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings, ['bucket']);
+    if (c === null) return false;
+    const allow = CidrSet.parse(c.allow, 'detectors.volume_surge.allow');
+    this.cfg = c;
+    this.allow = allow;
+    this.types = new Set(c.types);
+    this.byteTypes = new Set(c.byteTypes);
+    this.dests.cap = c.maxDests;
+    // thresholds of the open buckets, from the current baselines
+    for (const d of this.dests.values()) {
+      if (d.n >= c.learnBuckets) {
+        d.thrM = this.threshold(d.mM, d.vM, c.minRate);
+        d.thrB = this.threshold(d.mB, d.vB, c.minByteRate);
+      } else { d.thrM = Infinity; d.thrB = Infinity; }
+    }
+    return true;
   }
 
   private threshold(mean: number, variance: number, floor: number): number {

@@ -14,7 +14,8 @@ export class SampleWindow {
   /** samples pushed out by the cap before their time */
   capped = 0;
 
-  constructor(readonly span: number, readonly cap: number) {
+  /** `span` may change in place (SIGHUP); `cap` sizes the arrays and cannot */
+  constructor(public span: number, readonly cap: number) {
     this.ts = new Float64Array(cap);
     this.val = new Float64Array(cap);
   }
