@@ -55,6 +55,7 @@ import { BoundedMap } from './window.js';
 import { CidrError } from '../util/cidr.js';
 import { mergeSettings } from './bounded-state.js';
 import type { DetectorSpec } from './index.js';
+import { ipv4 } from './ip.js';
 
 export interface ThreatIntelConfig {
   /** files of addresses and CIDR ranges (IPv4 and IPv6) */
@@ -116,25 +117,6 @@ export function parseIpv6(s: string): bigint | null {
   for (let i = 0; i < (dbl >= 0 ? fill : 0); i++) v <<= 16n;
   for (const g of tail) v = (v << 16n) | BigInt(g);
   return v;
-}
-
-/** Dotted IPv4 to uint32, or -1 (a char loop: list loading and matching run it on every entry and event). */
-export function ipv4(s: string): number {
-  const n = s.length;
-  if (n < 7 || n > 15) return -1;
-  let v = 0, octet = 0, digits = 0, dots = 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      octet = octet * 10 + (c - 48);
-      if (++digits > 3 || octet > 255) return -1;
-    } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      v = v * 256 + octet; octet = 0; digits = 0;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return v * 256 + octet;
 }
 
 /** Lower case, no trailing dot, no leading "*." or "."; null when it cannot be a name. */
