@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 # tool -> Debian package
 NEED="tcpdump:tcpdump tshark:tshark rsyslogd:rsyslog pcap-config:libpcap-dev ip:iproute2 nmap:nmap dig:dnsutils
-hping3:hping3 sshd:openssh-server ssh:openssh-client sshpass:sshpass dnsmasq:dnsmasq curl:curl python3:python3"
+hping3:hping3 sshd:openssh-server ssh:openssh-client sshpass:sshpass dnsmasq:dnsmasq curl:curl python3:python3
+logrotate:logrotate redis-server:redis-server chromium:chromium"
 missing=""
 for pair in $NEED; do
   tool=${pair%%:*}; pkg=${pair#*:}
