@@ -19,6 +19,11 @@ export const CHUNK_SIZE = 4 * 1024 * 1024;
 /** A user-facing problem with an input (missing, unreadable, not a capture). */
 export class InputError extends Error {}
 
+/** Bytes read so far, across inputs (for a progress line); readers add to it per chunk. */
+export interface ReadProgress {
+  bytes: number;
+}
+
 export interface CaptureInfo {
   format: 'pcap' | 'pcapng';
 }
@@ -29,12 +34,12 @@ export interface CaptureInfo {
  * delivered). Rejects with InputError when the input cannot be read at all or
  * is not a capture.
  */
-export async function readCapture(path: string, sink: PacketSink, onInfo?: (i: CaptureInfo) => void): Promise<ReadResult> {
-  if (path !== '-') return readFileSync(path, sink, onInfo);
-  return readStream(process.stdin, 'stdin', sink, onInfo);
+export async function readCapture(path: string, sink: PacketSink, onInfo?: (i: CaptureInfo) => void, progress?: ReadProgress): Promise<ReadResult> {
+  if (path !== '-') return readFileSync(path, sink, onInfo, progress);
+  return readStream(process.stdin, 'stdin', sink, onInfo, progress);
 }
 
-function openError(path: string, err: NodeJS.ErrnoException): InputError {
+export function openError(path: string, err: NodeJS.ErrnoException): InputError {
   if (err.code === 'ENOENT') return new InputError(`${path}: no such file`);
   if (err.code === 'EACCES' || err.code === 'EPERM') return new InputError(`${path}: permission denied`);
   if (err.code === 'EISDIR') return new InputError(`${path}: is a directory, not a capture file`);
@@ -47,7 +52,7 @@ function openError(path: string, err: NodeJS.ErrnoException): InputError {
  * pipeline is CPU-bound anyway. Yields to the event loop between chunks so a
  * signal or timer can still run.
  */
-async function readFileSync(path: string, sink: PacketSink, onInfo?: (i: CaptureInfo) => void): Promise<ReadResult> {
+async function readFileSync(path: string, sink: PacketSink, onInfo?: (i: CaptureInfo) => void, progress?: ReadProgress): Promise<ReadResult> {
   let fd: number;
   try {
     if (statSync(path).isDirectory()) throw Object.assign(new Error('dir'), { code: 'EISDIR' });
@@ -82,6 +87,7 @@ async function readFileSync(path: string, sink: PacketSink, onInfo?: (i: Capture
         if (parser === null) throw openError(path, err);
         return finish(parser, `${path}: read error ${err.code ?? err.message} after ${parser.packets} packets`);
       }
+      if (progress) progress.bytes += n;
       if (n === 0) eof = true;
       have += n;
       if (parser === null) {
@@ -114,12 +120,13 @@ function finish(parser: RecordParser, warning?: string): ReadResult {
 }
 
 /** Pipes and stdin: chunks arrive as Buffers from the stream; a partial record is carried over. */
-async function readStream(stream: Readable, name: string, sink: PacketSink, onInfo?: (i: CaptureInfo) => void): Promise<ReadResult> {
+async function readStream(stream: Readable, name: string, sink: PacketSink, onInfo?: (i: CaptureInfo) => void, progress?: ReadProgress): Promise<ReadResult> {
   let parser: RecordParser | null = null;
   let tail: Buffer | null = null;
   try {
     for await (const c of stream) {
       let chunk = c as Buffer;
+      if (progress) progress.bytes += chunk.length;
       if (tail !== null) {
         chunk = Buffer.concat([tail, chunk]);
         tail = null;

@@ -3,6 +3,8 @@ import { statSync, accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { Pipeline } from '../pipeline.js';
 import { readCapture, InputError } from '../capture/reader.js';
+import { readMerged } from '../capture/merge.js';
+import { ProgressLine } from './progress.js';
 import { buildDetectors } from '../detect/index.js';
 import { CidrSet } from '../util/cidr.js';
 import { eventToJson } from '../events/serialize.js';
@@ -19,6 +21,8 @@ export interface AnalyzeOptions {
   events?: string;
   config: Config;
   quiet: boolean;
+  /** read the files one after the other instead of merging them by packet time */
+  sequential?: boolean;
   version: string;
 }
 
@@ -42,6 +46,9 @@ export function checkInputs(files: string[]): void {
   }
 }
 
+/** stands in for stderr with --quiet: never a TTY, so no progress line */
+const nullTty = { isTTY: false } as NodeJS.WriteStream;
+
 /** Runs the analysis; returns the exit code (0 ok, 1 input damaged but analysed, 2 input unusable). */
 export async function analyze(o: AnalyzeOptions): Promise<number> {
   checkInputs(o.files);
@@ -63,19 +70,34 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
   });
   const results: FileResult[] = [];
   let code = 0;
-  for (const f of o.files) {
+  const total = o.files.reduce((n, f) => n + (f === '-' ? 0 : statSync(f).size), 0);
+  const progress = new ProgressLine({ stream: o.quiet ? nullTty : process.stderr, total: o.files.includes('-') ? 0 : total, packets: () => pipeline.stats.packets });
+  const warn = (name: string, r: { packets: number; warning?: string }): void => {
+    const fr: FileResult = { path: name, packets: r.packets };
+    if (r.warning) {
+      fr.warning = r.warning;
+      progress.stop();
+      process.stderr.write(`tapwatch: warning: ${r.warning}\n`);
+      code = Math.max(code, 1);
+    }
+    results.push(fr);
+  };
+  if (o.files.length > 1 && !o.sequential) {
+    for (const m of await readMerged(o.files, pipeline, progress.counter)) {
+      if (!m.error) { warn(m.path, m.result); continue; }
+      // an unreadable input is left out of the merge; the others are analysed and the run fails
+      progress.stop();
+      results.push({ path: m.path, packets: 0, error: m.error.message });
+      process.stderr.write(`tapwatch: ${m.error.message}\n`);
+      code = 2;
+    }
+  } else for (const f of o.files) {
     const name = f === '-' ? 'stdin' : f;
     try {
-      const r = await readCapture(f, pipeline);
-      const fr: FileResult = { path: name, packets: r.packets };
-      if (r.warning) {
-        fr.warning = r.warning;
-        process.stderr.write(`tapwatch: warning: ${r.warning}\n`);
-        code = Math.max(code, 1);
-      }
-      results.push(fr);
+      warn(name, await readCapture(f, pipeline, undefined, progress.counter));
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
+      progress.stop();
       // Keep what was already analysed: finish and write it, then fail.
       results.push({ path: name, packets: 0, error: e.message });
       process.stderr.write(`tapwatch: ${e.message}\n`);
@@ -83,10 +105,13 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
       break;
     }
   }
+  progress.stop();
   const stats = pipeline.finish();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (o.format === 'text') {
     out.line(alerts.length === 0 ? 'no alerts' : `${alerts.length} alert${alerts.length === 1 ? '' : 's'}:`);
+    // in packet time order (end-of-input updates are raised last but may be older)
+    alerts.sort((a, b) => a.ts - b.ts || a.ts_first - b.ts_first);
     for (const a of alerts) out.line(formatText(a, ctx));
     out.line('');
     out.line(formatSummary(stats, results, seconds));

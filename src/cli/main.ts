@@ -113,7 +113,8 @@ async function main(): Promise<void> {
           .option('events', { alias: 'e', type: 'string', describe: 'write every decoded event as one JSON line to this file' })
           .option('config', { alias: 'c', type: 'string', describe: 'configuration file (JSON)' })
           .option('set', { type: 'string', array: true, describe: 'override a configuration key: --set detectors.event_rate.maxPerSecond=1000' })
-          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr (json format)' });
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary and no progress line on stderr' })
+          .option('sequential', { type: 'boolean', default: false, describe: 'read several files one after the other (default: merged by packet time, as one tap saw them)' });
         for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) b = b.option(flag, { type: 'number', describe: spec.describe, group: 'Detector thresholds:' });
         return b;
       },
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
         const config = buildConfig(argv as Record<string, unknown>);
         const code = await analyze({
           files: (argv.files ?? []).map((f) => undash(String(f))), output: undash(argv.output), format: argv.format,
-          ...(argv.events ? { events: undash(argv.events) } : {}), config, quiet: argv.quiet, version: VERSION,
+          ...(argv.events ? { events: undash(argv.events) } : {}), config, quiet: argv.quiet, sequential: argv.sequential, version: VERSION,
         });
         process.exitCode = code;
       },
