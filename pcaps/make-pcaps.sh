@@ -426,6 +426,24 @@ cap_http-basic() {
   cap_stop
 }
 
+cap_http-snaplen-keepalive() {
+  # tcpdump -s 128: every request's and response's header block is cut by the snap length
+  # (66 bytes of Ethernet/IP/TCP headers leave 62 bytes of HTTP). Six requests on one
+  # keep-alive connection (the 404 last: http.server closes after it), then two on
+  # another with Nikto's User-Agent (robots.txt, then /admin/).
+  local u=http://$V_IP
+  cap_start http-snaplen-keepalive 128
+  {
+    na timeout 10 curl -sS -A "$UA_FIREFOX" -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+      -w '%{http_code} %{num_connects}\n' \
+      $u/ $u/index.html $u/style.css $u/about.html $u/news.html $u/no/such/page.html
+    sleep 0.3
+    na timeout 10 curl -sS -A 'Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000001)' -o /dev/null -o /dev/null \
+      -w '%{http_code} %{num_connects}\n' $u/robots.txt $u/admin/
+  } >"$LOG/http-snaplen-keepalive.out" 2>&1
+  cap_stop
+}
+
 ssh_askpass() { # ssh_askpass WRONG_COUNT CMD...  (ssh/scp with passwords from askpass.sh)
   local wrong=$1; shift
   rm -f "$WORK/askpass.state"
@@ -664,7 +682,7 @@ cap_benign-busy() {
   cap_stop
 }
 
-ALL=(dns-basic http-basic ssh-login
+ALL=(dns-basic http-basic http-snaplen-keepalive ssh-login
   nmap-syn-scan nmap-connect-scan nmap-udp-scan nmap-ping-sweep nmap-slow-scan
   hping3-syn-flood hping3-icmp-flood ssh-bruteforce-fail ssh-bruteforce-success
   dns-tunnel dns-nxdomain-burst http-path-scan large-upload beacon

@@ -5,6 +5,14 @@
  * without copying it, so several requests on one keep-alive connection and
  * pipelined requests are all seen. Only the header block of a message is ever
  * copied; everything else is counted.
+ *
+ * Lost bytes (a missing segment, a header block cut by the snap length) do
+ * not end parsing: once a connection has shown it is HTTP, a half that loses
+ * its framing resynchronises on the next line that starts a request (a known
+ * method and a space) or a response ("HTTP/d.d ddd"), as Zeek's and
+ * Suricata's parsers do after a content gap. A header block over
+ * MAX_HEADER_BYTES is reported from what fits, skipped to its end, and
+ * parsing goes on. Every such event is counted (HttpIssues).
  */
 import { copyTime, type StreamConsumer } from '../flows/stream.js';
 import { safeString } from './text.js';
@@ -35,11 +43,31 @@ export interface HttpSink {
   response(r: HttpResponseInfo): void;
 }
 
+/** What the parser had to give up on or recover from, per process (reported with the decode errors). */
+export interface HttpIssues {
+  /** a gap (lost or cut bytes) broke a half's framing: it waits for the next start line */
+  http_content_gap: number;
+  /** a half found a start line again after losing its framing */
+  http_resync: number;
+  /** a header block over MAX_HEADER_BYTES: reported from its first bytes, skipped to its end */
+  http_header_oversize: number;
+}
+
+export function newHttpIssues(): HttpIssues {
+  return { http_content_gap: 0, http_resync: 0, http_header_oversize: 0 };
+}
+
 /** Header blocks larger than this are not HTTP we will parse (Zeek and Suricata cap similarly). */
 export const MAX_HEADER_BYTES = 64 * 1024;
 const MAX_QUEUED_METHODS = 64;
 
-const enum S { Headers, Body, Chunk, ChunkData, ChunkEnd, Trailers, UntilClose, Dead }
+const enum S {
+  Headers, Body, Chunk, ChunkData, ChunkEnd, Trailers, UntilClose, Dead,
+  /** framing lost: looking for the next line that starts a message */
+  Resync,
+  /** inside an oversize header block: looking for its end, then `afterSkip` */
+  SkipHeaders,
+}
 
 const REQUEST_LINE = /^([A-Za-z_][A-Za-z0-9_\-]{0,23}) (\S+) (HTTP\/\d\.\d)$/;
 /** A request line with the URI or version missing or malformed ("GET /", "GET / HTTP/1.", "OPTIONS"): taken only for a known method. */
@@ -86,6 +114,26 @@ export function looksLikeResponse(buf: Buffer, off: number, len: number): boolea
   return len >= 5 && buf[off] === 0x48 && buf[off + 1] === 0x54 && buf[off + 2] === 0x54 && buf[off + 3] === 0x50 && buf[off + 4] === 0x2f;
 }
 
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
+
+/**
+ * After lost bytes, is buf[i, end) the start of a message line? Stricter than
+ * the first-payload test (looksLikeRequest), since it is tried at every line
+ * start of whatever follows a gap: a request needs a known method, a space and
+ * a non-space; a response needs "HTTP/d.d ddd".
+ */
+export function startsMessage(isClient: boolean, buf: Buffer, i: number, end: number): boolean {
+  if (!isClient) {
+    return end - i >= 12 && looksLikeResponse(buf, i, 5) && isDigit(buf[i + 5]) && buf[i + 6] === 0x2e && isDigit(buf[i + 7])
+      && buf[i + 8] === 0x20 && isDigit(buf[i + 9]) && isDigit(buf[i + 10]) && isDigit(buf[i + 11]);
+  }
+  let j = i;
+  const lim = end - i > 25 ? i + 25 : end;
+  while (j < lim && ((buf[j]! >= 0x41 && buf[j]! <= 0x5a) || buf[j] === 0x5f || buf[j] === 0x2d)) j++;
+  if (j === i || j + 1 >= end || buf[j] !== 0x20 || buf[j + 1] === 0x20) return false;
+  return KNOWN_METHODS.has(buf.toString('latin1', i, j));
+}
+
 /** The characters String.prototype.trim removes, among latin1 bytes: TAB LF VT FF CR SP NBSP. */
 function isTrimSpace(c: number): boolean {
   return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0;
@@ -117,6 +165,8 @@ function headerField(h: Buffer, s: number, e: number): F {
 /** Shared by both directions of a connection: which requests await responses (for HEAD). */
 export class HttpConnection {
   readonly methods: string[] = [];
+  /** where gaps, resynchronisations and oversize blocks are counted (shared by all connections of a tracker) */
+  issues: HttpIssues = newHttpIssues();
   /** requests reported so far */
   requests = 0;
   /** a CONNECT was answered 2xx: the connection is a tunnel from here on (TLS, usually) */
@@ -132,28 +182,45 @@ export class HttpHalf implements StreamConsumer {
   private remaining = 0;
   private line = '';
   messages = 0;
+  /** Resync: the next byte starts a line */
+  private atLineStart = false;
+  /** SkipHeaders: 1 after a LF, 2 after LF CR (a LF then ends the block) */
+  private nl = 0;
+  private afterSkip: S = S.Headers;
 
   constructor(private readonly isClient: boolean, private readonly conn: HttpConnection) {}
 
   get dead(): boolean { return this.state === S.Dead; }
 
   gap(len: number, cut = false): void {
-    if (cut && this.state === S.Headers && this.hdrLen > 0) {
-      // The snap length cut the header block: report what its start line says (as tshark does), then stop.
-      this.parseBlock(this.hdrLen, true);
+    if (this.state === S.Dead || this.state === S.UntilClose) return;
+    if (this.state === S.Headers && this.hdrLen > 0) {
+      // The header block was cut (snap length) or lost its end: report what its start line
+      // says (as tshark does) when that line is whole or the cut came right after it.
+      if (cut || this.hdr.subarray(0, this.hdrLen).includes(0x0a)) this.parseBlock(this.hdrLen, true);
       this.hdrLen = 0;
-      this.state = S.Dead;
-      return;
-    }
-    if (this.state === S.Body || this.state === S.ChunkData) {
+      if ((this.state as S) === S.Dead) return;
+    } else if (this.state === S.Body || this.state === S.ChunkData) {
       this.remaining -= len;
       if (this.remaining >= 0) {
         if (this.remaining === 0) this.state = this.state === S.Body ? S.Headers : S.ChunkEnd;
         return;
       }
+    } else if (this.state === S.Resync) {
+      this.atLineStart = true;
+      return;
     }
-    if (this.state === S.UntilClose) return;
-    this.state = S.Dead; // lost framing: stop rather than misparse
+    // Framing lost: wait for the next start line rather than misparse what follows.
+    this.conn.issues.http_content_gap++;
+    this.resync(true);
+  }
+
+  /** Lost framing: from here on, only a line that starts a message resumes parsing. */
+  private resync(atLineStart: boolean): void {
+    this.state = S.Resync;
+    this.atLineStart = atLineStart;
+    this.hdrLen = 0;
+    this.line = '';
   }
 
   data(buf: Buffer, off: number, len: number, t: PacketTime): void {
@@ -162,6 +229,35 @@ export class HttpHalf implements StreamConsumer {
         case S.Dead:
         case S.UntilClose:
           return;
+        case S.Resync: {
+          const end = off + len;
+          let i = off;
+          for (;;) {
+            if (this.atLineStart && i < end && startsMessage(this.isClient, buf, i, end)) break;
+            while (i < end && buf[i] !== 0x0a) i++;
+            if (i >= end) break;
+            i++;
+            this.atLineStart = true;
+          }
+          if (i >= end) { this.atLineStart = buf[end - 1] === 0x0a; return; }
+          this.conn.issues.http_resync++;
+          this.state = S.Headers;
+          len -= i - off; off = i;
+          break;
+        }
+        case S.SkipHeaders: {
+          // Find the blank line ending the block, across segments ("\n\n" or "\n\r\n").
+          const end = off + len;
+          let i = off, nl = this.nl;
+          for (; i < end; i++) {
+            const c = buf[i]!;
+            if (c === 0x0a) { if (nl > 0) { i++; nl = 3; break; } nl = 1; }
+            else nl = c === 0x0d && nl === 1 ? 2 : 0;
+          }
+          if (nl === 3) { this.nl = 0; this.state = this.afterSkip; } else this.nl = nl;
+          len -= i - off; off = i;
+          break;
+        }
         case S.Headers: {
           if (this.hdrLen === 0) {
             // Stray CR/LF between messages.
@@ -187,7 +283,7 @@ export class HttpHalf implements StreamConsumer {
           // Line-oriented parts of chunked framing: lines are short, gather them as text.
           let i = 0;
           while (i < len && buf[off + i] !== 0x0a) i++;
-          if (this.line.length + i > 1024) { this.state = S.Dead; return; }
+          if (this.line.length + i > 1024) { this.lostFraming(); break; }
           this.line += buf.toString('latin1', off, off + i);
           if (i === len) { off += len; len = 0; break; }
           off += i + 1; len -= i + 1;
@@ -196,7 +292,7 @@ export class HttpHalf implements StreamConsumer {
           if (this.state === S.ChunkEnd) { this.state = S.Chunk; if (line === '') break; }
           if (this.state === S.Trailers) { if (line === '') this.state = S.Headers; break; }
           const size = parseInt(line.split(';')[0]!.trim(), 16);
-          if (!Number.isFinite(size) || size < 0) { this.state = S.Dead; return; }
+          if (!Number.isFinite(size) || size < 0) { this.lostFraming(); break; }
           if (size === 0) this.state = S.Trailers;
           else { this.remaining = size; this.state = S.ChunkData; }
           break;
@@ -221,7 +317,13 @@ export class HttpHalf implements StreamConsumer {
     // Early exit when the first bytes are not an HTTP start line at all.
     if (prev === 0) {
       const ok = this.isClient ? looksLikeRequest(this.hdr, 0, this.hdrLen) : looksLikeResponse(this.hdr, 0, this.hdrLen);
-      if (!ok && this.hdrLen >= 5) { this.state = S.Dead; return -1; }
+      if (!ok && this.hdrLen >= 5) {
+        // Not HTTP at all (nothing parsed yet), or bytes we misframed: look for the next start line.
+        if (this.messages === 0) { this.state = S.Dead; return -1; }
+        // Nothing consumed: the resync scan reads these bytes again (a start line may follow).
+        this.lostFraming();
+        return 0;
+      }
     }
     const h = this.hdr;
     for (let i = from; i < this.hdrLen; i++) {
@@ -234,8 +336,25 @@ export class HttpHalf implements StreamConsumer {
       this.hdrLen = 0;
       return consumed;
     }
-    if (this.hdrLen >= MAX_HEADER_BYTES) this.state = S.Dead;
+    if (this.hdrLen >= MAX_HEADER_BYTES) {
+      // Too large to hold: report what the first bytes say, skip the rest of the block, go on.
+      this.conn.issues.http_header_oversize++;
+      this.parseBlock(this.hdrLen, true);
+      this.hdrLen = 0;
+      if (this.state === S.Dead || this.state === S.Resync) return take;
+      this.afterSkip = this.state;
+      this.state = S.SkipHeaders;
+      const t1 = h[MAX_HEADER_BYTES - 1], t2 = h[MAX_HEADER_BYTES - 2];
+      this.nl = t1 === 0x0a ? 1 : t1 === 0x0d && t2 === 0x0a ? 2 : 0;
+      return take;
+    }
     return -1;
+  }
+
+  /** Bytes that should have been framing were not: counted, then resynchronise. */
+  private lostFraming(): void {
+    this.conn.issues.http_content_gap++;
+    this.resync(false);
   }
 
   /**
@@ -297,7 +416,10 @@ export class HttpHalf implements StreamConsumer {
       this.startBody(chunked, clen, false);
     } else {
       const m = STATUS_LINE.exec(start);
-      if (!m) { this.state = S.Dead; return; }
+      if (!m) {
+        if (this.messages === 1) this.state = S.Dead; else this.lostFraming();
+        return;
+      }
       const status = Number(m[2]);
       const informational = status >= 100 && status < 200;
       const method = informational ? undefined : this.conn.methods.shift();

@@ -49,6 +49,8 @@ export interface ConnEvent extends EventBase {
   conn_state: ConnState;
   /** Zeek-like history letters: S h A D a d F f R r (orig upper case) */
   history: string;
+  /** TCP payload bytes never captured, both ways (holes in sequence space, snap-length cuts): Zeek's missed_bytes */
+  missed_bytes: number;
   /** why the summary was written: 'closed' | 'timeout' | 'evicted' | 'end' */
   reason: 'closed' | 'timeout' | 'evicted' | 'end';
 }

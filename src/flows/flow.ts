@@ -39,6 +39,12 @@ export class Flow {
   history = '';
   /** letters already in history, one bit each (see hist() in tracker.ts) */
   historyBits = 0;
+  /** next sequence number expected each way (-1: not known yet), for missed_bytes */
+  origSeqNext = -1; respSeqNext = -1;
+  /** payload bytes never captured (Zeek's missed_bytes) */
+  missedBytes = 0;
+  /** the latest hole counted in missedBytes, [start, end) in the sequence space of one direction (a late segment may fill it) */
+  holeStart = 0; holeEnd = 0; holeOrig = false;
   // application layer
   app: App = App.Undecided;
   /** payload-carrying segments looked at while undecided */

@@ -11,7 +11,7 @@ import { connState } from './conn-state.js';
 import { addrToString } from '../decode/addr.js';
 import { Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, IPPROTO_ICMPV6, IPPROTO_TCP } from '../decode/packet.js';
 import { parseDns, DnsTcpHalf, type DnsMessage } from '../decode/dns.js';
-import { HttpConnection, HttpHalf, looksLikeRequest, looksLikeResponse, type HttpRequestInfo, type HttpResponseInfo } from '../decode/http.js';
+import { HttpConnection, HttpHalf, looksLikeRequest, looksLikeResponse, newHttpIssues, type HttpRequestInfo, type HttpResponseInfo } from '../decode/http.js';
 import { SshConnection, SshHalf, looksLikeSsh } from '../decode/ssh.js';
 import { TlsClientHalf, looksLikeTlsClientHello, looksLikeStartTls, type TlsClientHelloInfo } from '../decode/tls.js';
 import { decodeQuoted, isIcmpError } from '../decode/icmp.js';
@@ -31,6 +31,12 @@ export function isDnsPort(port: number): boolean {
 /** Payload segments looked at before a flow is declared "no parser" */
 const MAX_PROBES = 3;
 
+/**
+ * A jump in sequence space larger than this is not taken for lost bytes (a
+ * forged or stray segment, far outside any window): neither counted nor followed.
+ */
+const MAX_HOLE = 1 << 30;
+
 export class Tracker {
   readonly table: FlowTable;
   readonly emit: (e: NetEvent) => void;
@@ -39,6 +45,8 @@ export class Tracker {
   /** HTTP state of the flows taken for HTTP (a CONNECT tunnel or a STARTTLS may turn them into TLS) */
   private readonly http = new WeakMap<Flow, { conn: HttpConnection; clientIsOrig: boolean }>();
   private readonly onEvict = (f: Flow): void => this.close(f, 'evicted');
+  /** HTTP gaps, resynchronisations and oversize header blocks over all connections (reported as decode errors) */
+  readonly httpIssues = newHttpIssues();
 
   constructor(opts: TrackerOptions, emit: (e: NetEvent) => void) {
     this.table = new FlowTable({ ...DEFAULT_TIMEOUTS, ...opts.timeouts }, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
@@ -65,6 +73,7 @@ export class Tracker {
       });
     }
     this.count(f, orig, p);
+    this.missed(f, orig, p, syn, fin);
     if (orig) {
       if (syn && !ack) { f.origSyn = true; hist(f, H_S, 'S'); }
       if (ack && !syn && !rst && f.respSynAck && !f.established) {
@@ -153,6 +162,44 @@ export class Tracker {
     else { f.respPkts++; f.respBytes += p.payWire; f.respIpBytes += p.wirelen; }
   }
 
+  /**
+   * Zeek's missed_bytes: payload bytes of the flow that were never captured,
+   * counted from sequence numbers for every TCP flow (no reassembly, nothing
+   * copied): a segment starting past the next expected byte leaves a hole; a
+   * late (reordered) segment that fills the latest hole is taken back out;
+   * the tail of a segment cut by the snap length is missed too.
+   */
+  private missed(f: Flow, orig: boolean, p: Packet, syn: boolean, fin: boolean): void {
+    if (p.payWire > p.payLen) f.missedBytes += p.payWire - p.payLen;
+    const seq = syn ? (p.seq + 1) >>> 0 : p.seq;
+    const len = p.payWire + (fin ? 1 : 0);
+    const next = orig ? f.origSeqNext : f.respSeqNext;
+    let to = -1;
+    if (next < 0) {
+      if (syn || len > 0) to = (seq + len) >>> 0;
+    } else if (len > 0) {
+      const rel = (seq - next) | 0;
+      if (rel > 0) {
+        if (rel > MAX_HOLE) return;
+        f.missedBytes += rel;
+        f.holeStart = next; f.holeEnd = seq; f.holeOrig = orig;
+        to = (seq + len) >>> 0;
+      } else if (rel + len > 0) {
+        to = (seq + len) >>> 0;
+      } else if (f.holeOrig === orig && f.holeEnd !== f.holeStart) {
+        // Old bytes: a retransmission, or a reordered segment arriving into the latest hole.
+        const s = ((seq - f.holeStart) | 0) > 0 ? seq : f.holeStart;
+        const e = (((seq + len) >>> 0) - f.holeEnd | 0) < 0 ? (seq + len) >>> 0 : f.holeEnd;
+        const n = (e - s) | 0;
+        if (n > 0) {
+          f.missedBytes -= n;
+          if (s === f.holeStart) f.holeStart = e; else f.holeEnd = s;
+        }
+      }
+    }
+    if (to >= 0) { if (orig) f.origSeqNext = to; else f.respSeqNext = to; }
+  }
+
   /** The common event fields, from the sender's side of the flow (one literal, no spreads: hot path). */
   private base<P extends 'tcp' | 'udp'>(f: Flow, fromOrig: boolean, t: PacketTime, proto: P) {
     return {
@@ -187,7 +234,7 @@ export class Tracker {
       size: f.origBytes + f.respBytes,
       duration: Math.max(0, f.last - f.start.ts),
       orig_bytes: f.origBytes, resp_bytes: f.respBytes, orig_pkts: f.origPkts, resp_pkts: f.respPkts,
-      conn_state: connState(f), history: f.history, reason,
+      conn_state: connState(f), history: f.history, missed_bytes: f.missedBytes, reason,
     });
   }
 
@@ -252,6 +299,7 @@ export class Tracker {
         });
       },
     });
+    conn.issues = this.httpIssues;
     this.http.set(f, { conn, clientIsOrig });
     f.origStream = new TcpStream(new HttpHalf(clientIsOrig, conn));
     f.respStream = new TcpStream(new HttpHalf(!clientIsOrig, conn));

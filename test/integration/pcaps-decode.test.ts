@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { resolve } from 'node:path';
 import { runPipeline } from '../helpers/collect.js';
-import type { DnsEvent, HttpRequestEvent, HttpResponseEvent, NetEvent, SshAuthEvent, SshBannerEvent } from '../../src/events/types.js';
+import type { ConnEvent, DnsEvent, HttpRequestEvent, HttpResponseEvent, NetEvent, SshAuthEvent, SshBannerEvent } from '../../src/events/types.js';
 
 const P = (f: string) => resolve(__dirname, '../../pcaps', f);
 const of = <T extends NetEvent>(ev: NetEvent[], type: T['type']) => ev.filter((e): e is T => e.type === type);
@@ -50,6 +50,29 @@ describe('pcaps/http-basic.pcap (curl against python http.server)', () => {
     expect(resps.map((r) => r.status)).toEqual([200, 200, 200, 200, 404, 200, 200, 200]);
     // the reply to HEAD has a Content-Length but no body: the parser must not swallow what follows
     expect(resps[6]!.length).toBeGreaterThan(0);
+  });
+});
+
+describe('pcaps/http-snaplen-keepalive.pcap (curl keep-alive, tcpdump -s 128: every header block cut)', () => {
+  it('decodes every request and response on the keep-alive connections, counts the gaps and the missed bytes', async () => {
+    const { events, pipeline } = await runPipeline(P('http-snaplen-keepalive.pcap'));
+    const stats = pipeline.snapshot();
+    const reqs = of<HttpRequestEvent>(events, 'http_request');
+    expect(reqs.map((r) => `${r.method} ${r.uri} ${r.host}`)).toEqual([
+      'GET / 10.77.0.2', 'GET /index.html 10.77.0.2', 'GET /style.css 10.77.0.2', 'GET /about.html 10.77.0.2',
+      'GET /news.html 10.77.0.2', 'GET /no/such/page.html 10.77.0.2', 'GET /robots.txt 10.77.0.2', 'GET /admin/ 10.77.0.2',
+    ]);
+    // two connections: six requests on the first, two on the second
+    expect(new Set(reqs.slice(0, 6).map((r) => r.sport)).size).toBe(1);
+    expect(new Set(reqs.slice(6).map((r) => r.sport)).size).toBe(1);
+    expect(reqs[6]!.sport).not.toBe(reqs[0]!.sport);
+    const resps = of<HttpResponseEvent>(events, 'http_response');
+    expect(resps.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 404, 200, 404]);
+    expect(stats.decodeErrors['http_content_gap']).toBeGreaterThanOrEqual(14);
+    expect(stats.decodeErrors['http_resync']).toBe(12);
+    const conns = of<ConnEvent>(events, 'conn');
+    expect(conns).toHaveLength(2);
+    for (const c of conns) expect(c.missed_bytes).toBeGreaterThan(0);
   });
 });
 

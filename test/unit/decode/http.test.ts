@@ -4,11 +4,11 @@ import type { PacketTime } from '../../../src/events/types.js';
 
 const t = (s: number): PacketTime => ({ ts: s, tsSec: s, tsNsec: 0, tsDigits: 6 });
 
-function conn(): { reqs: HttpRequestInfo[]; resps: HttpResponseInfo[]; client: HttpHalf; server: HttpHalf } {
+function conn(): { reqs: HttpRequestInfo[]; resps: HttpResponseInfo[]; client: HttpHalf; server: HttpHalf; conn: HttpConnection } {
   const reqs: HttpRequestInfo[] = [];
   const resps: HttpResponseInfo[] = [];
   const c = new HttpConnection({ request: (r) => reqs.push(r), response: (r) => resps.push(r) });
-  return { reqs, resps, client: new HttpHalf(true, c), server: new HttpHalf(false, c) };
+  return { reqs, resps, client: new HttpHalf(true, c), server: new HttpHalf(false, c), conn: c };
 }
 
 function feed(h: HttpHalf, s: string, ts = 1): void {
@@ -95,11 +95,60 @@ describe('HTTP responses', () => {
     expect(x.resps.map((r) => r.status)).toEqual([200, 204]);
   });
 
-  it('gives up (no misparse) after a gap in the headers', () => {
+  it('after a gap in the headers, reports the whole start line, takes nothing from the lost block and resumes at the next status line', () => {
     const x = conn();
     feed(x.server, 'HTTP/1.1 200 OK\r\nCont');
     x.server.gap(10);
-    feed(x.server, 'HTTP/1.1 200 OK\r\n\r\n');
-    expect(x.resps).toHaveLength(0);
+    // the rest of the lost block's headers and its body must not be taken for a message
+    feed(x.server, 'ent-Length: 5\r\n\r\nHTTP/\r\n');
+    feed(x.server, 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    expect(x.resps.map((r) => [r.status, r.length])).toEqual([[200, null], [404, 0]]);
+    expect(x.conn.issues).toMatchObject({ http_content_gap: 1, http_resync: 1 });
+  });
+});
+
+describe('HTTP after lost bytes and oversize header blocks', () => {
+  it('reports every request of a keep-alive connection whose header blocks are all cut by the snap length', () => {
+    const x = conn();
+    for (const u of ['/a', '/b', '/c']) {
+      feed(x.client, `GET ${u} HTTP/1.1\r\nHost: h\r\nUser-Ag`);
+      x.client.gap(40, true);
+    }
+    expect(x.reqs.map((r) => [r.uri, r.host, r.userAgent])).toEqual([['/a', 'h', null], ['/b', 'h', null], ['/c', 'h', null]]);
+    expect(x.conn.issues.http_content_gap).toBe(3);
+    expect(x.conn.issues.http_resync).toBe(2);
+  });
+
+  it('resynchronises on a request line in the middle of a segment after a lost segment', () => {
+    const x = conn();
+    feed(x.client, 'POST /up HTTP/1.1\r\nContent-Length: 100\r\n\r\n0123');
+    x.client.gap(200); // past the body's end: framing is lost
+    feed(x.client, 'tail of something GET /not-a-line-start HTTP/1.1\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n');
+    expect(x.reqs.map((r) => r.uri)).toEqual(['/up', '/next']);
+  });
+
+  it('a resync needs a known method: body text after a gap is not taken for a request', () => {
+    const x = conn();
+    feed(x.client, 'GET / HTTP/1.1\r\n\r\n');
+    x.client.gap(10);
+    feed(x.client, 'Hello world\r\nFoo /bar HTTP/1.1\r\n\r\n');
+    expect(x.reqs.map((r) => r.uri)).toEqual(['/']);
+  });
+
+  it('skips a header block over 64 KiB to its end (counted) and decodes the next request on the connection', () => {
+    const x = conn();
+    const big = 'GET /big HTTP/1.1\r\nHost: h\r\n' + 'X-Pad: ' + 'a'.repeat(70 * 1024) + '\r\nContent-Length: 3\r\n\r\n';
+    // delivered in segments of odd sizes, so the block's end straddles them
+    const all = big + 'GET /scan HTTP/1.1\r\nUser-Agent: sqlmap/1.7\r\n\r\n';
+    for (let i = 0; i < all.length; i += 1447) feed(x.client, all.slice(i, i + 1447));
+    expect(x.reqs.map((r) => [r.uri, r.userAgent])).toEqual([['/big', null], ['/scan', 'sqlmap/1.7']]);
+    expect(x.conn.issues.http_header_oversize).toBe(1);
+  });
+
+  it('a body of known length in an oversize block is still skipped by its Content-Length', () => {
+    const x = conn();
+    const big = 'POST /big HTTP/1.1\r\nContent-Length: 20\r\nX-Pad: ' + 'b'.repeat(65536) + '\r\n\r\n';
+    feed(x.client, big + 'GET /in-body HTTP/1.1\r\n' + 'GET /after HTTP/1.1\r\n\r\n');
+    expect(x.reqs.map((r) => r.uri)).toEqual(['/big', '/after']);
   });
 });
