@@ -147,7 +147,8 @@ function reassemble(pkt: Packet, buf: Buffer, ipOff: number, ipVer: number): Buf
   pkt.end = whole.length;
   // IPv6: extension headers of the fragmentable part come first in the reassembled payload.
   let proto = pkt.fragNext, q = 0;
-  for (let i = 0; i < 8 && ipVer === 6 && (proto === HOPOPTS || proto === ROUTING || proto === DSTOPTS || proto === MOBILITY); i++) {
+  // Bounded by the payload's length (each header is at least 8 bytes), not by a count.
+  while (ipVer === 6 && (proto === HOPOPTS || proto === ROUTING || proto === DSTOPTS || proto === MOBILITY)) {
     if (whole.length - q < 8) { q = whole.length + 1; break; }
     proto = whole[q]!;
     q += (whole[q + 1]! + 1) * 8;

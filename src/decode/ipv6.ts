@@ -1,12 +1,16 @@
 /**
  * IPv6 (RFC 8200) and its extension-header chain: hop-by-hop, routing,
  * fragment, destination options, AH. ESP and "no next header" end the chain.
+ *
+ * The chain is followed as far as it goes, bounded only by the packet (each
+ * header takes at least 8 bytes, so the loop ends): a count limit would let a
+ * scanner hide a SYN behind 17 headers that the Linux kernel still answers.
+ * A chain that runs past the packet is given up and counted (ipv6_ext_chain).
  */
 import { DecodeIssue, type Packet } from './packet.js';
 import { u16be, u32be } from './bytes.js';
 
 const HOPOPTS = 0, ROUTING = 43, FRAGMENT = 44, ESP = 50, AH = 51, DSTOPTS = 60, MOBILITY = 135;
-const MAX_EXT = 16;
 
 export function decodeIpv6(pkt: Packet, buf: Buffer, off: number, end: number): DecodeIssue {
   if (end - off < 40) return DecodeIssue.TruncatedIp;
@@ -19,18 +23,22 @@ export function decodeIpv6(pkt: Packet, buf: Buffer, off: number, end: number): 
   pkt.s2 = u32be(buf, off + 16); pkt.s3 = u32be(buf, off + 20);
   pkt.d0 = u32be(buf, off + 24); pkt.d1 = u32be(buf, off + 28);
   pkt.d2 = u32be(buf, off + 32); pkt.d3 = u32be(buf, off + 36);
-  if (off + 40 + plen < end) pkt.end = off + 40 + plen;
+  if (off + 40 + plen < end) {
+    pkt.end = off + 40 + plen;
+    // The chain must fit the payload length too (0: a jumbogram, sized by its hop-by-hop option).
+    if (plen !== 0) end = pkt.end;
+  }
   let next = buf[off + 6]!;
   let p = off + 40;
   pkt.laterFragment = false;
   pkt.firstFragment = false;
-  for (let i = 0; i < MAX_EXT; i++) {
+  for (;;) {
     if (next === HOPOPTS || next === ROUTING || next === DSTOPTS || next === MOBILITY) {
-      if (end - p < 8) return DecodeIssue.TruncatedIp;
+      if (end - p < 8) return DecodeIssue.BadIpv6ExtChain;
       next = buf[p]!;
       p += (buf[p + 1]! + 1) * 8;
     } else if (next === FRAGMENT) {
-      if (end - p < 8) return DecodeIssue.TruncatedIp;
+      if (end - p < 8) return DecodeIssue.BadIpv6ExtChain;
       const fo = u16be(buf, p + 2);
       if ((fo & 0xfff8) !== 0) pkt.laterFragment = true;
       else if ((fo & 1) !== 0) pkt.firstFragment = true;
@@ -44,7 +52,7 @@ export function decodeIpv6(pkt: Packet, buf: Buffer, off: number, end: number): 
       pkt.fragPayOff = p;
       if (pkt.laterFragment) break; // what follows is the middle of the datagram, not a header
     } else if (next === AH) {
-      if (end - p < 8) return DecodeIssue.TruncatedIp;
+      if (end - p < 8) return DecodeIssue.BadIpv6ExtChain;
       next = buf[p]!;
       p += (buf[p + 1]! + 2) * 4;
     } else {

@@ -110,9 +110,11 @@ export const enum DecodeIssue {
   BadIpHeader,
   TruncatedTransport,
   BadTransportHeader,
+  /** an IPv6 extension-header chain that runs past the end of the packet */
+  BadIpv6ExtChain,
 }
 
 export const DECODE_ISSUE_NAMES = [
   'none', 'truncated_link', 'unknown_linktype', 'not_ip', 'truncated_ip', 'bad_ip_header',
-  'truncated_transport', 'bad_transport_header',
+  'truncated_transport', 'bad_transport_header', 'ipv6_ext_chain',
 ] as const;

@@ -37,6 +37,16 @@ export function ipv6Packet(src: string, dst: string, next: number, payload: numb
   return [0x60, 0, 0, 0, ...u16(payload.length), next, 64, ...ipv6Addr(src), ...ipv6Addr(dst), ...payload];
 }
 
+/**
+ * `count` chained IPv6 destination-options headers (8 bytes each, PadN) in front of
+ * `payload`, the last one naming `next`. Returns [first next-header value, bytes].
+ */
+export function ipv6ExtChain(count: number, next: number, payload: number[]): [number, number[]] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(i === count - 1 ? next : 60, 0, 1, 4, 0, 0, 0, 0);
+  return [count > 0 ? 60 : next, [...out, ...payload]];
+}
+
 export function tcp(sport: number, dport: number, flags: number, payload: number[] = [], seq = 1000, ack = 0, options: number[] = []): number[] {
   const hl = 20 + options.length;
   return [...u16(sport), ...u16(dport), ...u32(seq), ...u32(ack), (hl / 4) << 4, flags, ...u16(65535), 0, 0, 0, 0, ...options, ...payload];

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ethernet, ipv4Packet, tcp, udp, ascii } from '../helpers/craft.js';
+import { ethernet, ipv4Packet, ipv6Packet, ipv6ExtChain, tcp, udp, ascii } from '../helpers/craft.js';
 import { runFrames } from '../helpers/collect.js';
 import { Pipeline } from '../../src/pipeline.js';
 import type { ConnEvent, NetEvent } from '../../src/events/types.js';
@@ -30,6 +30,13 @@ describe('TCP connection tracking', () => {
     const conn = byType(events, 'conn')[0] as ConnEvent;
     expect(conn).toMatchObject({ src: C, dst: S, sport: 40000, dport: 80, conn_state: 'SF', history: 'ShDdFf', orig_pkts: 4, resp_pkts: 3, orig_bytes: req.length });
     expect(conn.duration).toBeCloseTo(0.6, 6);
+  });
+
+  it('a SYN behind 100 chained IPv6 extension headers is a tcp_syn (a scanner cannot hide behind a long chain)', () => {
+    const [first, chain] = ipv6ExtChain(100, 6, tcp(40000, 22, SYN));
+    const { events, pipeline } = runFrames([{ data: ethernet(ipv6Packet('2001:db8::1', '2001:db8::2', first, chain), 0x86dd) }]);
+    expect(byType(events, 'tcp_syn')).toMatchObject([{ src: '2001:db8::1', dst: '2001:db8::2', dport: 22 }]);
+    expect(pipeline.snapshot().decodeErrors).toEqual({});
   });
 
   it('reports a connection refused by RST as rejected with state REJ', () => {

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { Packet, DecodeIssue } from '../../../src/decode/packet.js';
+import { Packet, DecodeIssue, DECODE_ISSUE_NAMES } from '../../../src/decode/packet.js';
 import { decodePacket } from '../../../src/decode/decode.js';
 import { ipv4ToString, ipv6ToString } from '../../../src/decode/addr.js';
-import { ethernet, ipv4Packet, ipv6Packet, tcp, udp, u16, u32 } from '../../helpers/craft.js';
+import { ethernet, ipv4Packet, ipv6Packet, ipv6ExtChain, tcp, udp, u16, u32 } from '../../helpers/craft.js';
 
 function dec(data: number[], linktype = 1): { p: Packet; issue: DecodeIssue } {
   const p = new Packet();
@@ -91,6 +91,21 @@ describe('IPv6', () => {
     const rt = [6, 0, 0, 0, 0, 0, 0, 0];
     const p = dec(ipv6Packet('2001:db8::1', '2001:db8::2', 0, [...hbh, ...dst, ...rt, ...tcp(1, 22, 2)]), 101).p;
     expect([p.proto, p.dport]).toEqual([6, 22]);
+  });
+  it('follows a chain of 100 extension headers to the TCP header behind it (bounded by length, not a count)', () => {
+    for (const n of [16, 17, 100, 1000]) {
+      const [first, chain] = ipv6ExtChain(n, 6, tcp(1, 22, 2));
+      const { p, issue } = dec(ipv6Packet('2001:db8::1', '2001:db8::2', first, chain), 101);
+      expect([issue, p.proto, p.dport, p.tcpFlags], `${n} headers`).toEqual([DecodeIssue.None, 6, 22, 2]);
+    }
+  });
+  it('gives up on a chain that runs past the packet, and names why (ipv6_ext_chain)', () => {
+    const [first, chain] = ipv6ExtChain(30, 6, []);
+    const { issue } = dec(ipv6Packet('2001:db8::1', '2001:db8::2', first, chain.slice(0, 30 * 8 - 8)), 101);
+    expect(DECODE_ISSUE_NAMES[issue]).toBe('ipv6_ext_chain');
+    // A header whose length field points past the payload length, even with bytes captured after it.
+    const lying = [...ipv6Packet('2001:db8::1', '2001:db8::2', 60, [60, 200, 0, 0, 0, 0, 0, 0]), ...new Array(100).fill(0)];
+    expect(DECODE_ISSUE_NAMES[dec(lying, 101).issue]).toBe('ipv6_ext_chain');
   });
   it('decodes an atomic fragment and marks later fragments', () => {
     const atomic = dec(ipv6Packet('::1', '::2', 44, [17, 0, 0, 0, 0, 0, 0, 1, ...udp(1, 53, [])]), 101).p;
