@@ -151,8 +151,8 @@ export class Pipeline implements PacketSink {
   snapshot(): PipelineStats {
     const t = this.tracker.table;
     this.stats.flows = { active: t.size, created: t.created, evicted: t.evicted };
-    // Parser give-ups and recoveries (HTTP gaps, oversize header blocks) are reported with the decode errors.
-    for (const [k, v] of Object.entries(this.tracker.httpIssues)) if (v > 0) this.stats.decodeErrors[k] = v;
+    // Parser give-ups and recoveries (HTTP gaps, oversize header blocks, bad DNS names) are reported with the decode errors.
+    for (const [k, v] of Object.entries(this.tracker.issues)) if (v > 0) this.stats.decodeErrors[k] = v;
     return this.stats;
   }
 

@@ -5,9 +5,11 @@
  * Names follow compression pointers with two guards: a pointer must point
  * strictly backwards of the label that holds it (so it cannot loop), and a
  * name is capped at 255 bytes and 128 labels. Every label byte goes through
- * safeText, so a name can never carry a control character into a log.
+ * safeText (a dot inside a label becomes `\.`), so a name can never carry a
+ * control character into a log, nor pass for other labels. A name over 255
+ * bytes is kept up to the last label that fits, and counted (nameTooLong).
  */
-import { safeText, safeTextInto } from './text.js';
+import { safeText, safeLabelInto } from './text.js';
 import { u16be, u32be } from './bytes.js';
 import { ipv4ToString, ipv6ToString } from './addr.js';
 import type { DnsAnswer } from '../events/types.js';
@@ -44,6 +46,10 @@ export interface DnsMessage {
   qname: string;
   qtype: string;
   answers: DnsAnswer[];
+  /** a name longer than 255 bytes was cut at the last label that fits */
+  nameTooLong: boolean;
+  /** a name could not be read (bad or looping pointer, runs past the message): the message was read up to it */
+  badName: boolean;
 }
 
 const MAX_NAME = 255;
@@ -54,9 +60,10 @@ export const MAX_ANSWERS = 64;
 /**
  * Reads a (possibly compressed) name at `p` within the message [base, end).
  * Returns the name and the offset after it in the original position, or null
- * when malformed (bad pointer, loop, overlong, truncated).
+ * when malformed (bad pointer, loop, more than 128 labels, truncated). A name
+ * over 255 bytes is returned cut after the last label that fits, `tooLong` set.
  */
-export function readName(buf: Buffer, base: number, end: number, p: number): { name: string; next: number } | null {
+export function readName(buf: Buffer, base: number, end: number, p: number): { name: string; next: number; tooLong: boolean } | null {
   // The text is built in a scratch buffer and made a string once, not one string per label.
   const out = NAME_TEXT;
   let n = 0;
@@ -85,12 +92,15 @@ export function readName(buf: Buffer, base: number, end: number, p: number): { n
     if (kind !== 0) return null; // 0x40 / 0x80: obsolete extended label types
     if (p + 1 + len > end) return null;
     total += len + 1;
-    if (total > MAX_NAME || ++labels > MAX_LABELS) return null;
-    if (n > 0) out[n++] = 0x2e;
-    n = safeTextInto(buf, p + 1, p + 1 + len, out, n);
+    if (++labels > MAX_LABELS) return null;
+    // Past 255 bytes: walk on to find where the name ends, keep no more text.
+    if (total <= MAX_NAME) {
+      if (n > 0) out[n++] = 0x2e;
+      n = safeLabelInto(buf, p + 1, p + 1 + len, out, n);
+    }
     p += 1 + len;
   }
-  return { name: n === 0 ? '<Root>' : out.toString('latin1', 0, n), next };
+  return { name: n === 0 ? '<Root>' : out.toString('latin1', 0, n), next, tooLong: total > MAX_NAME };
 }
 
 /** Room for the longest name: 255 bytes, every byte escaped to 4 characters. */
@@ -114,13 +124,16 @@ export function parseDns(buf: Buffer, off: number, len: number): DnsMessage | nu
     qname: '',
     qtype: '',
     answers: [],
+    nameTooLong: false,
+    badName: false,
   };
   let p = off + 12;
   for (let i = 0; i < msg.qdcount; i++) {
     const n = readName(buf, off, end, p);
     // A malformed question still leaves a DNS header worth reporting (the
     // caller only asks for DNS on DNS ports); the name stays empty.
-    if (n === null || n.next + 4 > end) return msg;
+    if (n === null || n.next + 4 > end) { msg.badName = n === null; return msg; }
+    if (n.tooLong) msg.nameTooLong = true;
     if (i === 0) {
       msg.qname = n.name;
       msg.qtype = qtypeName(u16be(buf, n.next));
@@ -129,7 +142,8 @@ export function parseDns(buf: Buffer, off: number, len: number): DnsMessage | nu
   }
   for (let i = 0; i < msg.ancount && msg.answers.length < MAX_ANSWERS; i++) {
     const n = readName(buf, off, end, p);
-    if (n === null || n.next + 10 > end) break;
+    if (n === null || n.next + 10 > end) { msg.badName = n === null; break; }
+    if (n.tooLong) msg.nameTooLong = true;
     const type = u16be(buf, n.next);
     const ttl = u32be(buf, n.next + 4);
     const rdlen = u16be(buf, n.next + 8);

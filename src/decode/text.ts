@@ -43,6 +43,20 @@ export function safeTextInto(buf: Buffer, start: number, end: number, out: Buffe
 
 const HEX_BYTES = Buffer.from(HEX, 'latin1');
 
+/**
+ * One DNS label into `out`: the same rule, plus a literal dot inside the label
+ * written `\.` (as dig prints it), so the label `a.b` then `c` reads `a\.b.c`,
+ * not `a.b.c` (three labels). A backslash is still only ever the start of an
+ * escape: `\xNN` or `\.`.
+ */
+export function safeLabelInto(buf: Buffer, start: number, end: number, out: Buffer, n: number): number {
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 0x2e) { out[n++] = 0x5c; out[n++] = 0x2e; } else n = safeTextInto(buf, i, i + 1, out, n);
+  }
+  return n;
+}
+
 /** The same rule for a JS string (e.g. one built from several buffers). */
 export function safeString(s: string): string {
   // Most text needs no escape: return it as it is (building it again char by char allocates a string per char).

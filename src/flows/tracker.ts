@@ -45,8 +45,8 @@ export class Tracker {
   /** HTTP state of the flows taken for HTTP (a CONNECT tunnel or a STARTTLS may turn them into TLS) */
   private readonly http = new WeakMap<Flow, { conn: HttpConnection; clientIsOrig: boolean }>();
   private readonly onEvict = (f: Flow): void => this.close(f, 'evicted');
-  /** HTTP gaps, resynchronisations and oversize header blocks over all connections (reported as decode errors) */
-  readonly httpIssues = newHttpIssues();
+  /** What the application parsers gave up on or recovered from, over all flows (reported with the decode errors) */
+  readonly issues = { ...newHttpIssues(), dns_name_too_long: 0, dns_bad_name: 0 };
 
   constructor(opts: TrackerOptions, emit: (e: NetEvent) => void) {
     this.table = new FlowTable({ ...DEFAULT_TIMEOUTS, ...opts.timeouts }, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
@@ -239,6 +239,8 @@ export class Tracker {
   }
 
   private dns(m: DnsMessage, b: ReturnType<Tracker['base']> & { proto: 'tcp' | 'udp' }, size: number): void {
+    if (m.nameTooLong) this.issues.dns_name_too_long++;
+    if (m.badName) this.issues.dns_bad_name++;
     this.emit({
       ts: b.ts, tsSec: b.tsSec, tsNsec: b.tsNsec, tsDigits: b.tsDigits, src: b.src, sport: b.sport, dst: b.dst,
       dport: b.dport, proto: b.proto, type: 'dns', size, id: m.id, is_response: m.isResponse, opcode: m.opcode, qname: m.qname,
@@ -299,7 +301,7 @@ export class Tracker {
         });
       },
     });
-    conn.issues = this.httpIssues;
+    conn.issues = this.issues;
     this.http.set(f, { conn, clientIsOrig });
     f.origStream = new TcpStream(new HttpHalf(clientIsOrig, conn));
     f.respStream = new TcpStream(new HttpHalf(!clientIsOrig, conn));

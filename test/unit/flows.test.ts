@@ -39,6 +39,14 @@ describe('TCP connection tracking', () => {
     expect(pipeline.snapshot().decodeErrors).toEqual({});
   });
 
+  it('counts a DNS name over 255 bytes (dns_name_too_long) and still reports the query', () => {
+    const long = Array.from({ length: 5 }, () => [63, ...Array(63).fill(0x61)]).flat();
+    const q = [0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...long, 0, 0, 1, 0, 1];
+    const { events, pipeline } = runFrames([{ data: ethernet(ipv4Packet(C, S, 17, udp(5353, 53, q))) }]);
+    expect(byType(events, 'dns')).toMatchObject([{ id: 7, qtype: 'A' }]);
+    expect(pipeline.snapshot().decodeErrors).toEqual({ dns_name_too_long: 1 });
+  });
+
   it('reports a connection refused by RST as rejected with state REJ', () => {
     const { events } = runFrames([{ data: c2s(SYN), ts: 1 }, { data: s2c(RST | ACK, [], 0, 101), ts: 1.001 }]);
     expect(byType(events, 'conn_rejected')).toHaveLength(1);

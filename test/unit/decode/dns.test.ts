@@ -52,10 +52,30 @@ describe('DNS messages', () => {
     expect(readName(b, 0, b.length, 14)).toBeNull();
   });
 
-  it('caps names at 255 bytes', () => {
-    const long = Array.from({ length: 5 }, () => [63, ...Array(63).fill(0x61)]).flat();
-    const b = Buffer.from([...header(1, 0, 1, 0), ...long, 0, 0, 1, 0, 1]);
-    expect(readName(b, 0, b.length, 12)).toBeNull();
+  it('cuts a name over 255 bytes after the last label that fits, says so, and still reads the rest of the message', () => {
+    const label = (c: number) => [63, ...Array(63).fill(c)];
+    const long = [...label(0x61), ...label(0x62), ...label(0x63), ...label(0x64), ...label(0x65)];
+    const b = Buffer.from([...header(1, 0x8180, 1, 1), ...long, 0, ...u16(16), 0, 1,
+      0xc0, 12, ...u16(16), ...u16(1), ...u32(60), ...u16(3), 2, 0x68, 0x69]);
+    const n = readName(b, 0, b.length, 12)!;
+    expect(n.tooLong).toBe(true);
+    expect(n.name).toBe(['a', 'b', 'c'].map((c) => c.repeat(63)).join('.'));
+    expect(n.next).toBe(12 + long.length + 1);
+    const m = parseDns(b, 0, b.length)!;
+    expect(m).toMatchObject({ nameTooLong: true, badName: false, qtype: 'TXT', qname: n.name });
+    expect(m.answers).toMatchObject([{ type: 'TXT', data: 'hi', name: n.name }]);
+  });
+
+  it('escapes a literal dot inside a label (dig-style \\.), so one label "a.b" differs from two labels', () => {
+    const one = [...header(1, 0, 1, 0), 3, 0x61, 0x2e, 0x62, 1, 0x63, 0, 0, 1, 0, 1];
+    const two = [...header(1, 0, 1, 0), ...dnsName('a.b.c'), 0, 1, 0, 1];
+    expect(parseDns(Buffer.from(one), 0, one.length)!.qname).toBe('a\\.b.c');
+    expect(parseDns(Buffer.from(two), 0, two.length)!.qname).toBe('a.b.c');
+  });
+
+  it('marks a message whose question name cannot be read (a pointer loop)', () => {
+    const b = Buffer.from([...header(1, 0, 1, 0), 0xc0, 12, 0, 1, 0, 1]);
+    expect(parseDns(b, 0, b.length)).toMatchObject({ qname: '', badName: true });
   });
 
   it('escapes control and non-ASCII bytes in names so they cannot reach a log raw', () => {
