@@ -62,6 +62,8 @@ export interface Config {
     idleAdvance: number;
     /** at SIGTERM, seconds to keep analysing packets already captured; the rest is counted, not analysed (systemd TimeoutStopSec is 15) */
     stopDrainSeconds: number;
+    /** Prometheus endpoint host:port (GET /metrics), e.g. 127.0.0.1:9464; empty = off */
+    metrics: string;
   };
   network: {
     /** HOME_NET (Suricata's term): the networks tapwatch protects */
@@ -83,7 +85,7 @@ export function defaultConfig(): Config {
   return {
     capture: { interface: '', filter: '', snaplen: 262144, promisc: true, bufferSize: 64 * 1024 * 1024 },
     outputs: { file: { path: '', format: 'json' }, stdout: { enabled: false, format: 'json' }, syslog: [] },
-    daemon: { statsSchedule: '* * * * *', logLevel: 'info', idleAdvance: 2, stopDrainSeconds: 8 },
+    daemon: { statsSchedule: '* * * * *', logLevel: 'info', idleAdvance: 2, stopDrainSeconds: 8, metrics: '' },
     network: { homeNet: [...PRIVATE_NETS] },
     flows: { timeouts: { ...DEFAULT_TIMEOUTS }, maxFlows: DEFAULT_MAX_FLOWS },
     alerts: { suppression: DEFAULT_SUPPRESSION_INTERVAL, perKind: {}, updateEvery: 60 },

@@ -59,6 +59,7 @@ function buildConfig(argv: Record<string, unknown>): Config {
       })));
     }
     if (typeof argv['log-level'] === 'string') set('daemon.logLevel', argv['log-level']);
+    if (typeof argv.metrics === 'string') set('daemon.metrics', argv.metrics);
   }
   for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) {
     const v = argv[flag];
@@ -81,7 +82,7 @@ const undash = (s: string): string => (s === DASH ? '-' : s);
  * read, so an unrelated TAPWATCH_* variable can never turn into a flag.
  */
 const ENV_OPTIONS: Record<string, readonly string[]> = {
-  run: ['interface', 'filter', 'snaplen', 'buffer-size', 'output', 'syslog', 'syslog-format', 'syslog-facility', 'payload', 'config', 'log-level'],
+  run: ['interface', 'filter', 'snaplen', 'buffer-size', 'output', 'syslog', 'syslog-format', 'syslog-facility', 'payload', 'config', 'log-level', 'metrics'],
   analyze: ['config'],
 };
 
@@ -145,7 +146,8 @@ async function main(): Promise<void> {
           .option('payload', { choices: ['json', 'ecs', 'cef'] as const, describe: 'alert payload for file, stdout and syslog (default json)' })
           .option('config', { alias: 'c', type: 'string', describe: 'configuration file (JSON); SIGHUP re-reads it' })
           .option('set', { type: 'string', array: true, describe: 'override a configuration key' })
-          .option('log-level', { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, describe: 'daemon log level (stderr, JSON)' });
+          .option('log-level', { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, describe: 'daemon log level (stderr, JSON)' })
+          .option('metrics', { type: 'string', describe: 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (default off)' });
         for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) b = b.option(flag, { type: 'number', describe: spec.describe, group: 'Detector thresholds:' });
         return b;
       },

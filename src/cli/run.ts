@@ -28,6 +28,8 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
 import { formatSummary } from './summary.js';
 import { ShutdownGate } from '../capture/shutdown-gate.js';
+import { buildRegistry, serveMetrics, parseListen } from '../metrics/prometheus.js';
+import type { Server } from 'node:http';
 
 export interface RunOptions {
   /** builds the effective configuration (file + environment + flags); called again on SIGHUP */
@@ -39,6 +41,9 @@ export async function run(o: RunOptions): Promise<number> {
   let cfg = o.loadConfig();
   if (!cfg.capture.interface) throw new ConfigError('capture.interface: no interface given (use --interface IF or set it in the config)');
   if (!cron.validate(cfg.daemon.statsSchedule)) throw new ConfigError(`daemon.statsSchedule: "${cfg.daemon.statsSchedule}" is not a valid cron expression`);
+  if (cfg.daemon.metrics) {
+    try { parseListen(cfg.daemon.metrics); } catch (e) { throw new ConfigError(`daemon.metrics: ${(e as Error).message}`); }
+  }
   const log = pino({ name: 'tapwatch', level: cfg.daemon.logLevel, base: { pid: process.pid } }, pino.destination(2));
   const sinkLog: SinkLogger = (level, msg, obj) => log[level](obj ?? {}, msg);
   const ctx: FormatContext = { hostname: hostname(), sensor: cfg.capture.interface, version: o.version };
@@ -73,12 +78,26 @@ export async function run(o: RunOptions): Promise<number> {
   // captured packets (a flood can leave seconds of work queued): past the
   // deadline the rest is counted as "not analysed at shutdown", never silently.
   const gate = new ShutdownGate(pipeline);
+  let metrics: Server | null = null;
+  if (cfg.daemon.metrics) {
+    const reg = buildRegistry({
+      stats: () => pipeline.snapshot(), detectors: () => pipeline.detectors, sinks: () => sinks,
+      capture: () => live.stats(), notAnalysed: () => gate.skipped, packetTime: () => pipeline.now,
+    });
+    try {
+      metrics = await serveMetrics(reg, cfg.daemon.metrics);
+    } catch (e) {
+      await live.close();
+      await Promise.all(sinks.map((s) => s.close()));
+      throw new ConfigError(`daemon.metrics: cannot listen on ${cfg.daemon.metrics} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
   live.start(gate, (err) => {
     captureError = err;
     log.error({ err: err.message, code: err.code }, 'capture failed');
     void stop('capture error');
   });
-  log.info({ interface: cfg.capture.interface, linktype: live.linktype, filter: cfg.capture.filter || null, outputs: sinks.map((s) => s.name) }, 'capture started');
+  log.info({ interface: cfg.capture.interface, linktype: live.linktype, filter: cfg.capture.filter || null, outputs: sinks.map((s) => s.name), metrics: cfg.daemon.metrics || null }, 'capture started');
 
   // Idle clock: carry packet time forward while no packets arrive.
   let lastPackets = -1;
@@ -126,6 +145,7 @@ export async function run(o: RunOptions): Promise<number> {
     if (next.capture.interface !== cfg.capture.interface || next.capture.filter !== cfg.capture.filter) {
       log.warn('capture settings changed: they take effect on restart (the capture is never interrupted by a reload)');
     }
+    if (next.daemon.metrics !== cfg.daemon.metrics) log.warn('daemon.metrics changed: the endpoint moves on restart');
     let newSinks: AlertSink[];
     try {
       newSinks = buildSinks(next, ctx, sinkLog);
@@ -173,6 +193,7 @@ export async function run(o: RunOptions): Promise<number> {
       await Promise.race([Promise.all(sinks.map((s) => s.close().catch(() => {}))), deadline]);
       // after flush and close, so the sink counters say what was finally delivered, spooled or dropped
       log.info(statsLine(), 'summary');
+      if (metrics) await new Promise<void>((r) => { metrics!.close(() => r()); metrics!.closeAllConnections(); });
       const cap = live.stats();
       process.stderr.write(
         formatSummary(st, [{ path: `interface ${cfg.capture.interface}`, packets: st.packets }], (Date.now() - started) / 1000) +
