@@ -25,7 +25,27 @@ export function ipv6ToString(w0: number, w1: number, w2: number, w3: number): st
 }
 
 export function addrToString(ver: number, w0: number, w1: number, w2: number, w3: number): string {
-  return ver === 6 ? ipv6ToString(w0, w1, w2, w3) : ipv4ToString(w0);
+  return ver === 6 ? ipv6ToString(w0, w1, w2, w3) : ipv4Interned(w0);
+}
+
+const V4_CACHE_BITS = 14;
+const v4Keys = new Int32Array(1 << V4_CACHE_BITS);
+const v4Vals: string[] = new Array<string>(1 << V4_CACHE_BITS).fill('');
+
+/**
+ * ipv4ToString through a direct-mapped cache of 16 k addresses: the hosts seen
+ * again and again (a victim, a resolver, a busy client) get one shared string
+ * instead of one per flow and packet, and a shared string keeps its V8 hash,
+ * so the detectors' Map look-ups by address do not rehash it.
+ */
+export function ipv4Interned(a: number): string {
+  const i = Math.imul(a, 0x9e3779b1) >>> (32 - V4_CACHE_BITS);
+  const v = v4Vals[i]!;
+  if (v4Keys[i] === (a | 0) && v !== '') return v;
+  const s = ipv4ToString(a);
+  v4Keys[i] = a;
+  v4Vals[i] = s;
+  return s;
 }
 
 /** Parses dotted IPv4 to a uint32, or -1. */

@@ -17,8 +17,9 @@ export function decodeIpv4(pkt: Packet, buf: Buffer, off: number, end: number): 
   pkt.ipOff = off;
   pkt.ttl = buf[off + 8]!;
   pkt.proto = buf[off + 9]!;
-  pkt.s0 = ((buf[off + 12]! << 24) >>> 0) + (buf[off + 13]! << 16 | buf[off + 14]! << 8 | buf[off + 15]!);
-  pkt.d0 = ((buf[off + 16]! << 24) >>> 0) + (buf[off + 17]! << 16 | buf[off + 18]! << 8 | buf[off + 19]!);
+  // Signed int32 words (see i32be): an address above 127.255.255.255 as uint32 would be a boxed number in every flow.
+  pkt.s0 = buf[off + 12]! << 24 | buf[off + 13]! << 16 | buf[off + 14]! << 8 | buf[off + 15]!;
+  pkt.d0 = buf[off + 16]! << 24 | buf[off + 17]! << 16 | buf[off + 18]! << 8 | buf[off + 19]!;
   pkt.s1 = pkt.s2 = pkt.s3 = pkt.d1 = pkt.d2 = pkt.d3 = 0;
   const frag = buf[off + 6]! << 8 | buf[off + 7]!;
   const fragOffset = frag & 0x1fff;

@@ -8,7 +8,7 @@
  * A chain that runs past the packet is given up and counted (ipv6_ext_chain).
  */
 import { DecodeIssue, type Packet } from './packet.js';
-import { u16be, u32be } from './bytes.js';
+import { i32be, u16be, u32be } from './bytes.js';
 
 const HOPOPTS = 0, ROUTING = 43, FRAGMENT = 44, ESP = 50, AH = 51, DSTOPTS = 60, MOBILITY = 135;
 
@@ -19,10 +19,10 @@ export function decodeIpv6(pkt: Packet, buf: Buffer, off: number, end: number): 
   pkt.ipVer = 6;
   pkt.ipOff = off;
   pkt.ttl = buf[off + 7]!;
-  pkt.s0 = u32be(buf, off + 8); pkt.s1 = u32be(buf, off + 12);
-  pkt.s2 = u32be(buf, off + 16); pkt.s3 = u32be(buf, off + 20);
-  pkt.d0 = u32be(buf, off + 24); pkt.d1 = u32be(buf, off + 28);
-  pkt.d2 = u32be(buf, off + 32); pkt.d3 = u32be(buf, off + 36);
+  pkt.s0 = i32be(buf, off + 8); pkt.s1 = i32be(buf, off + 12);
+  pkt.s2 = i32be(buf, off + 16); pkt.s3 = i32be(buf, off + 20);
+  pkt.d0 = i32be(buf, off + 24); pkt.d1 = i32be(buf, off + 28);
+  pkt.d2 = i32be(buf, off + 32); pkt.d3 = i32be(buf, off + 36);
   if (off + 40 + plen < end) {
     pkt.end = off + 40 + plen;
     // The chain must fit the payload length too (0: a jumbogram, sized by its hop-by-hop option).

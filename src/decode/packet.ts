@@ -35,7 +35,7 @@ export class Packet {
   // network layer: 0 = none, 4, 6
   ipVer = 0;
   ipOff = 0;
-  /** addresses as four 32-bit words (IPv4 uses word 0, the rest stay 0) */
+  /** addresses as four 32-bit words, signed int32 (IPv4 uses word 0, the rest stay 0) */
   s0 = 0; s1 = 0; s2 = 0; s3 = 0;
   d0 = 0; d1 = 0; d2 = 0; d3 = 0;
   /** upper-layer protocol after IPv6 extension headers */

@@ -8,6 +8,18 @@ export const enum App { Undecided, None, Http, Ssh, Dns, Tls }
 export const enum TimeoutClass { Attempt, Established, Closing, Udp }
 export const TIMEOUT_CLASSES = 4;
 
+// TCP state bits (Flow.bits): one small integer instead of nine boolean fields (8 bytes each per flow)
+const B_ORIG_SYN = 1, B_RESP_SYNACK = 2, B_ORIG_FIN = 4, B_RESP_FIN = 8, B_ORIG_RST = 16, B_RESP_RST = 32;
+const B_ESTABLISHED = 64, B_OUTCOME = 128, B_STARTTLS = 256;
+
+/**
+ * Flows are the state a spoofed-source flood multiplies, so the record is kept
+ * small (measured: 1 M flows were 660 MiB of RSS before): addresses as signed
+ * int32 words (small integers, never boxed), the TCP flags in one bit field,
+ * the start time inline rather than a PacketTime object, and records are
+ * recycled by the flow table (see FlowTable.release) instead of left to the
+ * old-generation collector.
+ */
 export class Flow {
   // key: orig (a*) and resp (b*) endpoint, IPv4 uses word 0 only
   ver = 4; proto = 0;
@@ -22,20 +34,14 @@ export class Flow {
   cls: TimeoutClass = TimeoutClass.Udp;
   origAddr = '';
   respAddr = '';
-  /** packet time of the first packet (conn summaries carry it, as Zeek's conn.log does) */
-  start: PacketTime = { ts: 0, tsSec: 0, tsNsec: 0, tsDigits: 6 };
+  /** packet time of the first packet (conn summaries carry it, as Zeek's conn.log does), inline: see start */
+  startTs = 0; startSec = 0; startNsec = 0; startDigits: 6 | 9 = 6;
   last = 0;
   origPkts = 0; respPkts = 0;
   /** payload bytes each way */
   origBytes = 0; respBytes = 0;
-  /** IP-level bytes each way */
-  origIpBytes = 0; respIpBytes = 0;
-  // TCP state
-  origSyn = false; respSynAck = false; origAckAfterSynAck = false;
-  origFin = false; respFin = false; origRst = false; respRst = false;
-  established = false;
-  /** outcome event already emitted */
-  outcome = false;
+  /** TCP state and "outcome emitted" / "STARTTLS seen" as bits (accessors below) */
+  bits = 0;
   history = '';
   /** letters already in history, one bit each (see hist() in tracker.ts) */
   historyBits = 0;
@@ -49,8 +55,45 @@ export class Flow {
   app: App = App.Undecided;
   /** payload-carrying segments looked at while undecided */
   probes = 0;
-  /** a STARTTLS-like command was seen while undecided (the probe count restarted once for the ClientHello) */
-  sawStartTls = false;
   origStream: TcpStream | null = null;
   respStream: TcpStream | null = null;
+
+  /** The first packet's time as a PacketTime (a new object: only for the rare events stamped with it). */
+  get start(): PacketTime { return { ts: this.startTs, tsSec: this.startSec, tsNsec: this.startNsec, tsDigits: this.startDigits }; }
+
+  get origSyn(): boolean { return (this.bits & B_ORIG_SYN) !== 0; }
+  set origSyn(v: boolean) { this.flag(B_ORIG_SYN, v); }
+  get respSynAck(): boolean { return (this.bits & B_RESP_SYNACK) !== 0; }
+  set respSynAck(v: boolean) { this.flag(B_RESP_SYNACK, v); }
+  get origFin(): boolean { return (this.bits & B_ORIG_FIN) !== 0; }
+  set origFin(v: boolean) { this.flag(B_ORIG_FIN, v); }
+  get respFin(): boolean { return (this.bits & B_RESP_FIN) !== 0; }
+  set respFin(v: boolean) { this.flag(B_RESP_FIN, v); }
+  get origRst(): boolean { return (this.bits & B_ORIG_RST) !== 0; }
+  set origRst(v: boolean) { this.flag(B_ORIG_RST, v); }
+  get respRst(): boolean { return (this.bits & B_RESP_RST) !== 0; }
+  set respRst(v: boolean) { this.flag(B_RESP_RST, v); }
+  get established(): boolean { return (this.bits & B_ESTABLISHED) !== 0; }
+  set established(v: boolean) { this.flag(B_ESTABLISHED, v); }
+  /** outcome event already emitted */
+  get outcome(): boolean { return (this.bits & B_OUTCOME) !== 0; }
+  set outcome(v: boolean) { this.flag(B_OUTCOME, v); }
+  /** a STARTTLS-like command was seen while undecided (the probe count restarted once for the ClientHello) */
+  get sawStartTls(): boolean { return (this.bits & B_STARTTLS) !== 0; }
+  set sawStartTls(v: boolean) { this.flag(B_STARTTLS, v); }
+
+  private flag(b: number, v: boolean): void { this.bits = v ? this.bits | b : this.bits & ~b; }
+
+  /** Back to a fresh record (recycling); the key, links and addresses are set by the table and tracker. */
+  reset(): void {
+    this.chain = this.prev = this.next = null;
+    this.origAddr = this.respAddr = '';
+    this.origPkts = this.respPkts = this.origBytes = this.respBytes = 0;
+    this.bits = 0;
+    this.history = '';
+    this.historyBits = 0;
+    this.app = App.Undecided;
+    this.probes = 0;
+    this.origStream = this.respStream = null;
+  }
 }

@@ -15,7 +15,6 @@ import { HttpConnection, HttpHalf, looksLikeRequest, looksLikeResponse, newHttpI
 import { SshConnection, SshHalf, looksLikeSsh } from '../decode/ssh.js';
 import { TlsClientHalf, looksLikeTlsClientHello, looksLikeStartTls, type TlsClientHelloInfo } from '../decode/tls.js';
 import { decodeQuoted, isIcmpError } from '../decode/icmp.js';
-import { timeOf } from '../events/make.js';
 import type { ConnEvent, IcmpEvent, NetEvent, PacketTime, Transport } from '../events/types.js';
 
 export interface TrackerOptions {
@@ -153,13 +152,13 @@ export class Tracker {
   private init(f: Flow, p: Packet): void {
     f.origAddr = addrToString(f.ver, f.a0, f.a1, f.a2, f.a3);
     f.respAddr = addrToString(f.ver, f.b0, f.b1, f.b2, f.b3);
-    f.start = timeOf(p);
+    f.startTs = p.ts; f.startSec = p.tsSec; f.startNsec = p.tsNsec; f.startDigits = p.tsDigits;
     f.last = p.ts;
   }
 
   private count(f: Flow, orig: boolean, p: Packet): void {
-    if (orig) { f.origPkts++; f.origBytes += p.payWire; f.origIpBytes += p.wirelen; }
-    else { f.respPkts++; f.respBytes += p.payWire; f.respIpBytes += p.wirelen; }
+    if (orig) { f.origPkts++; f.origBytes += p.payWire; }
+    else { f.respPkts++; f.respBytes += p.payWire; }
   }
 
   /**
@@ -212,9 +211,10 @@ export class Tracker {
   private outcome(f: Flow, type: 'conn_established' | 'conn_rejected' | 'conn_unanswered', p: Packet | null): void {
     if (f.outcome) return;
     f.outcome = true;
-    const t: PacketTime = p ?? f.start;
+    // without a packet (unanswered at close) the attempt is stamped with the flow's start, read inline
     this.emit({
-      ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type, src: f.origAddr, sport: f.aport,
+      ts: p ? p.ts : f.startTs, tsSec: p ? p.tsSec : f.startSec, tsNsec: p ? p.tsNsec : f.startNsec, tsDigits: p ? p.tsDigits : f.startDigits,
+      type, src: f.origAddr, sport: f.aport,
       dst: f.respAddr, dport: f.bport, proto: 'tcp', size: f.origBytes + f.respBytes,
     });
   }
@@ -226,16 +226,19 @@ export class Tracker {
     if (isTcp && f.origSyn && !f.respSynAck && f.respPkts === 0) this.outcome(f, 'conn_unanswered', null);
     const s = this.ssh.get(f);
     if (s && s.sawClientEncrypted && !s.decided && s.attempts === 0) this.sshAuth(f, s, 'unknown', s.attempts, null);
-    const t = f.start;
     this.emit({
-      ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, src: f.origAddr, sport: f.aport,
+      ts: f.startTs, tsSec: f.startSec, tsNsec: f.startNsec, tsDigits: f.startDigits, src: f.origAddr, sport: f.aport,
       dst: f.respAddr, dport: f.bport, proto: isTcp ? 'tcp' : 'udp',
       type: 'conn',
       size: f.origBytes + f.respBytes,
-      duration: Math.max(0, f.last - f.start.ts),
+      duration: Math.max(0, f.last - f.startTs),
       orig_bytes: f.origBytes, resp_bytes: f.respBytes, orig_pkts: f.origPkts, resp_pkts: f.respPkts,
       conn_state: connState(f), history: f.history, missed_bytes: f.missedBytes, reason,
     });
+    // The flow is out of the table and its last event written: its record is reused.
+    if (s !== undefined) this.ssh.delete(f);
+    this.http.delete(f);
+    this.table.release(f);
   }
 
   private dns(m: DnsMessage, b: ReturnType<Tracker['base']> & { proto: 'tcp' | 'udp' }, size: number): void {
