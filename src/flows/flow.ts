@@ -92,6 +92,9 @@ export class Flow {
     this.bits = 0;
     this.history = '';
     this.historyBits = 0;
+    this.origSeqNext = this.respSeqNext = -1;
+    this.missedBytes = this.holeStart = this.holeEnd = 0;
+    this.holeOrig = false;
     this.app = App.Undecided;
     this.probes = 0;
     this.origStream = this.respStream = null;
