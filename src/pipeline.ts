@@ -8,7 +8,7 @@ import type { PacketSink, TsDigits } from './capture/types.js';
 import { decodePacket } from './decode/decode.js';
 import { Packet, DecodeIssue, DECODE_ISSUE_NAMES, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 } from './decode/packet.js';
 import { Tracker, type TrackerOptions } from './flows/tracker.js';
-import type { NetEvent } from './events/types.js';
+import { EVENT_TYPES, type EventType, type NetEvent } from './events/types.js';
 import type { Alert } from './alerts/types.js';
 import type { Detector, Emit } from './detect/detector.js';
 import { AlertDedup, type DedupOptions } from './alerts/dedup.js';
@@ -52,8 +52,11 @@ export interface PipelineStats {
 export class Pipeline implements PacketSink {
   private readonly pkt = new Packet();
   readonly tracker: Tracker;
-  /** the detectors, in order; the daemon may replace one on SIGHUP */
-  readonly detectors: Detector[];
+  /** the detectors, in order; the daemon swaps the list on SIGHUP (setDetectors) */
+  get detectors(): readonly Detector[] { return this.list; }
+  private list: Detector[] = [];
+  /** event type → the detectors that consume it, in registry order */
+  private routes: Record<EventType, Detector[]> = routesFor([]);
   private readonly emitAlert: Emit;
   private readonly deliver: (a: Alert) => void;
   /** one attack, one alert: repeats are folded and reported as updates */
@@ -72,7 +75,7 @@ export class Pipeline implements PacketSink {
   };
 
   constructor(opts: PipelineOptions) {
-    this.detectors = opts.detectors;
+    this.setDetectors(opts.detectors);
     this.onEvent = opts.onEvent;
     this.defaultDigits = opts.defaultDigits ?? 6;
     this.dedup = new AlertDedup(opts.suppression ?? {});
@@ -128,11 +131,20 @@ export class Pipeline implements PacketSink {
     }
   }
 
+  /**
+   * Installs the detector list and routes each event type to the detectors that
+   * consume it (read again here: a reconfigured detector may consume other types).
+   */
+  setDetectors(list: readonly Detector[]): void {
+    this.list = [...list];
+    this.routes = routesFor(this.list);
+  }
+
   /** Packet time moved on (or, live, the capture clock did): expire flows, close windows. */
   advance(now: number): void {
     if (now > this.now) this.now = now;
     this.tracker.expire(this.now);
-    for (const d of this.detectors) d.advance(this.now, this.emitAlert);
+    for (const d of this.list) d.advance(this.now, this.emitAlert);
     // Updates of folded alerts go out at most once per updateEvery seconds of packet time.
     if (this.now - this.lastUpdate >= this.updateEvery) {
       this.lastUpdate = this.now;
@@ -143,7 +155,7 @@ export class Pipeline implements PacketSink {
   /** End of input: write every open flow's summary, let detectors report what is pending. */
   finish(): PipelineStats {
     this.tracker.finish();
-    for (const d of this.detectors) d.flush(this.now, this.emitAlert);
+    for (const d of this.list) d.flush(this.now, this.emitAlert);
     for (const u of this.dedup.flush(Infinity)) this.deliver(u);
     return this.snapshot();
   }
@@ -159,11 +171,18 @@ export class Pipeline implements PacketSink {
   private event(e: NetEvent): void {
     this.stats.events[e.type] = (this.stats.events[e.type] ?? 0) + 1;
     if (this.onEvent) this.onEvent(e);
-    for (const d of this.detectors) d.onEvent(e, this.emitAlert);
+    const ds = this.routes[e.type];
+    for (let i = 0; i < ds.length; i++) ds[i]!.onEvent(e, this.emitAlert);
   }
 
   private countIssue(issue: DecodeIssue): void {
     const name = DECODE_ISSUE_NAMES[issue];
     this.stats.decodeErrors[name] = (this.stats.decodeErrors[name] ?? 0) + 1;
   }
+}
+
+function routesFor(list: readonly Detector[]): Record<EventType, Detector[]> {
+  const r = {} as Record<EventType, Detector[]>;
+  for (const t of EVENT_TYPES) r[t] = list.filter((d) => d.consumes.includes(t));
+  return r;
 }

@@ -174,7 +174,7 @@ export async function run(o: RunOptions): Promise<number> {
       rebuilt.push(nd.name);
       return nd;
     });
-    list.splice(0, list.length, ...nextList);
+    pipeline.setDetectors(nextList);
     cfg = next;
     log.info({ outputs: sinks.map((s) => s.name), detectors_kept: kept, detectors_rebuilt: rebuilt }, 'configuration reloaded');
   };

@@ -64,13 +64,14 @@
  * the dispersion test by design.
  */
 import type { Detector, Emit } from './detector.js';
-import type { DnsEvent, NetEvent } from '../events/types.js';
+import type { EventType, DnsEvent, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
+import { round3 } from './format.js';
 import { BoundedMap } from './window.js';
 import { CidrSet } from '../util/cidr.js';
 import { inSet } from './ip.js';
 import { Admission, hash32m, mixHash, mergeSettings } from './bounded-state.js';
-import type { DetectorSpec, DetectorContext } from './index.js';
+import type { DetectorSpec, DetectorContext } from './spec.js';
 
 export interface BeaconingConfig {
   minConnections: number;
@@ -157,10 +158,11 @@ export function beaconStats(intervals: readonly number[]): BeaconStats {
   };
 }
 
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 export class Beaconing implements Detector {
   readonly name = 'beaconing';
+  readonly consumes: readonly EventType[] = ['tcp_syn', 'conn', 'dns'];
+  readonly keyBy = 'src' as const;
   private readonly pairs: BoundedMap<string, Pair>;
   /** alerted pairs, scanned in advance() for the end of their episode */
   private readonly open = new Map<string, Pair>();
@@ -270,14 +272,14 @@ export class Beaconing implements Detector {
       src: p.src, dst: p.dst, ...(p.qname === null ? { dport: p.dport } : {}),
       ts, ts_first: p.first, ts_last: p.last,
       summary: update
-        ? `${p.src} beaconed to ${target} every ${r3(p.period)} s: ${p.beats} connections over ${Math.round(span)} s (episode ended)`
-        : `${p.src} connects to ${target} every ${r3(p.period)} s ±${r3(p.mad)} s: ${p.beats} connections over ${Math.round(span)} s, beacon score ${r3(p.score)}`,
+        ? `${p.src} beaconed to ${target} every ${round3(p.period)} s: ${p.beats} connections over ${Math.round(span)} s (episode ended)`
+        : `${p.src} connects to ${target} every ${round3(p.period)} s ±${round3(p.mad)} s: ${p.beats} connections over ${Math.round(span)} s, beacon score ${round3(p.score)}`,
       evidence: {
-        connections: p.beats, span_s: r3(span), period_s: r3(p.period), mad_s: r3(p.mad), score: r3(p.score),
+        connections: p.beats, span_s: round3(span), period_s: round3(p.period), mad_s: round3(p.mad), score: round3(p.score),
         ...(st ? {
-          intervals_used: st.n, dispersion: r3(st.dispersion), bowley_skew: r3(st.skew), skew_score: r3(st.skewScore),
-          madm_score: r3(st.madScore), count_score: r3(st.countScore), q1_s: r3(st.q1), q3_s: r3(st.q3),
-          sample_intervals_s: p.iv.slice(-10).map(r3),
+          intervals_used: st.n, dispersion: round3(st.dispersion), bowley_skew: round3(st.skew), skew_score: round3(st.skewScore),
+          madm_score: round3(st.madScore), count_score: round3(st.countScore), q1_s: round3(st.q1), q3_s: round3(st.q3),
+          sample_intervals_s: p.iv.slice(-10).map(round3),
         } : { idle_timeout_s: Math.max(c.idleTimeout, 4 * p.period) }),
         proto: p.proto, ...(p.qname !== null ? { qname: p.qname } : {}),
         thresholds: { min_connections: c.minConnections, min_span_s: c.minSpan, period_s: [c.minPeriod, c.maxPeriod], max_dispersion: c.maxDispersion, min_score: c.minScore },

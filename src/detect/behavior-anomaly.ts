@@ -98,13 +98,14 @@
  * short for a 10-minute learning period.
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent } from '../events/types.js';
+import type { EventType, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
+import { round3 } from './format.js';
 import { BoundedMap } from './window.js';
 import { Admission, hash32m, mergeSettings } from './bounded-state.js';
 import { ipv4, ipv4Text } from './ip.js';
 import { CidrSet } from '../util/cidr.js';
-import type { DetectorSpec } from './index.js';
+import type { DetectorSpec } from './spec.js';
 
 export interface BehaviorAnomalyConfig {
   /** seconds of packet time, from the first event, during which nothing is scored */
@@ -187,10 +188,12 @@ function fnv(s: string): number {
   return (h >>> 0) || 1;
 }
 
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 export class BehaviorAnomaly implements Detector {
   readonly name = 'behavior_anomaly';
+  readonly consumes: readonly EventType[] = ['tcp_syn', 'conn', 'conn_established', 'conn_rejected', 'conn_unanswered', 'ssh_auth', 'dns', 'http_request', 'icmp'];
+  /** hosts are also judged against the population baseline */
+  readonly keyBy = 'global' as const;
   private readonly hosts: BoundedMap<string, Host>;
   private readonly open = new Map<string, Host>();
   private allow: CidrSet;
@@ -444,8 +447,8 @@ export class BehaviorAnomaly implements Detector {
     if (s > this.maxScore) this.maxScore = s;
     if (s < this.cfg.threshold) return;
     const feats = (): TopFeature[] => top.filter((j) => z[j]! > 0).map((j) => ({
-      feature: FEATURE_NAMES[j]!, value: r3(x[j]!), baseline_mean: r3(h.mean[j]!),
-      baseline_sd: r3(Math.sqrt(Math.max(0, h.var[j]!))), z: r3(z[j]!),
+      feature: FEATURE_NAMES[j]!, value: round3(x[j]!), baseline_mean: round3(h.mean[j]!),
+      baseline_sd: round3(Math.sqrt(Math.max(0, h.var[j]!))), z: round3(z[j]!),
     }));
     if (h.ep === null) {
       h.ep = { first: t, last: t, events: 1, peak: s, peakTop: feats(), dsts: [...h.recentDsts, dst].filter((d, i, a) => a.indexOf(d) === i).slice(-5) };
@@ -467,10 +470,10 @@ export class BehaviorAnomaly implements Detector {
       confidence: Math.min(0.9, 0.3 + 0.6 * (1 - c.threshold / Math.max(ep.peak, c.threshold))),
       src, ts, ts_first: ep.first, ts_last: ep.last,
       summary: update
-        ? `${src} behaved unlike its baseline for ${Math.round(ep.last - ep.first)} s (${ep.events} anomalous events, peak score ${r3(ep.peak)}; episode ended)`
-        : `${src} behaves unlike its ${h.seeded && h.obs < c.minObservations ? 'population' : 'own'} baseline (score ${r3(ep.peak)} ≥ ${c.threshold}): ${ep.peakTop.map((f) => `${f.feature} ${f.value} vs ${f.baseline_mean}`).join(', ')}`,
+        ? `${src} behaved unlike its baseline for ${Math.round(ep.last - ep.first)} s (${ep.events} anomalous events, peak score ${round3(ep.peak)}; episode ended)`
+        : `${src} behaves unlike its ${h.seeded && h.obs < c.minObservations ? 'population' : 'own'} baseline (score ${round3(ep.peak)} ≥ ${c.threshold}): ${ep.peakTop.map((f) => `${f.feature} ${f.value} vs ${f.baseline_mean}`).join(', ')}`,
       evidence: {
-        score: r3(ep.peak), threshold: c.threshold, top_features: ep.peakTop, anomalous_events: ep.events,
+        score: round3(ep.peak), threshold: c.threshold, top_features: ep.peakTop, anomalous_events: ep.events,
         baseline: h.seeded && h.obs < c.minObservations ? 'population' : 'host', host_samples: h.obs,
         sample_destinations: ep.dsts,
         ...(update ? { idle_timeout_s: c.idleTimeout } : {}),

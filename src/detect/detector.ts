@@ -1,7 +1,22 @@
-import type { NetEvent } from '../events/types.js';
+import type { EventType, NetEvent } from '../events/types.js';
 import type { Alert } from '../alerts/types.js';
 
 export type Emit = (alert: Alert) => void;
+
+/**
+ * What a detector's state is keyed by, i.e. which events must meet in the
+ * same detector instance for it to decide the same way:
+ *   src / dst  the event's source / destination address
+ *   initiator  the host that started the exchange: the source, except for an
+ *              ICMP error, whose quoted packet came from the event's destination
+ *   pair       the unordered address pair {src, dst} (a request and its answer meet)
+ *   global     state over all events (one instance sees everything)
+ * A detector that shards by different keys for different event types gives a
+ * map by type. The pipeline uses this to route events to a detector's shard;
+ * the detector itself never knows whether it runs sharded.
+ */
+export type KeyBy = 'src' | 'dst' | 'initiator' | 'pair' | 'global';
+export type KeyByType = KeyBy | Readonly<Partial<Record<EventType, KeyBy>>>;
 
 /**
  * One small interface for every detector. Detectors see events in packet-time
@@ -11,6 +26,14 @@ export type Emit = (alert: Alert) => void;
  */
 export interface Detector {
   readonly name: string;
+  /**
+   * The event types it acts on: only these are delivered (no per-event loop
+   * over every detector). May follow the settings (event_rate's `types`): the
+   * pipeline reads it again after a reconfigure.
+   */
+  readonly consumes: readonly EventType[];
+  /** what its state is keyed by (see KeyBy) */
+  readonly keyBy: KeyByType;
   onEvent(e: NetEvent, emit: Emit): void;
   /** packet time moved to `now`: expire windows, raise what is due */
   advance(now: number, emit: Emit): void;
@@ -26,3 +49,4 @@ export interface Detector {
   /** SIGHUP: re-read external inputs (list files …) */
   reload?(): void;
 }
+

@@ -30,12 +30,12 @@
  * dictionary words).
  */
 import type { Detector, Emit } from './detector.js';
-import type { DnsEvent, NetEvent } from '../events/types.js';
+import type { EventType, DnsEvent, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { DistinctCounter, LruMap, mergeSettings } from './bounded-state.js';
 import { CidrSet } from '../util/cidr.js';
-import { matchesSuffix, notJudged, splitName } from './dns-tunnel.js';
-import type { DetectorSpec } from './index.js';
+import { matchesSuffix, notJudged, splitName } from './dns-name.js';
+import type { DetectorSpec } from './spec.js';
 
 export interface DnsNxdomainBurstConfig {
   /** seconds */
@@ -80,6 +80,9 @@ interface Client {
 
 export class DnsNxdomainBurst implements Detector {
   readonly name = 'dns_nxdomain_burst';
+  readonly consumes: readonly EventType[] = ['dns'];
+  /** the client: responses go to it */
+  readonly keyBy = 'dst' as const;
   private readonly clients: LruMap<string, Client>;
   private allow: CidrSet;
   private allowDomains: string[];

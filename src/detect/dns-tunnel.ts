@@ -48,11 +48,13 @@
  * combination is ours.
  */
 import type { Detector, Emit } from './detector.js';
-import type { DnsEvent, NetEvent } from '../events/types.js';
+import type { EventType, DnsEvent, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { DistinctCounter, LruMap, mergeSettings } from './bounded-state.js';
 import { CidrSet } from '../util/cidr.js';
-import type { DetectorSpec } from './index.js';
+import type { DetectorSpec } from './spec.js';
+import { matchesSuffix, notJudged, splitName } from './dns-name.js';
+import { round2 } from './format.js';
 
 export interface DnsTunnelConfig {
   /** seconds */
@@ -98,27 +100,6 @@ export const dnsTunnelSpec: DetectorSpec<DnsTunnelConfig> = {
   name: 'dns_tunnel', defaults: DNS_TUNNEL_DEFAULTS, create: (c) => new DnsTunnel(c),
 };
 
-/** second-level labels that act as public suffixes under two-letter country codes */
-const SHORT_SLD = new Set(['co', 'com', 'net', 'org', 'gov', 'edu', 'ac', 'or', 'ne', 'go', 'gob', 'mil', 'ltd', 'plc', 'sch', 'nic', 'gv', 'biz', 'info', 'nom', 'lg', 'ad', 'ed', 'gr']);
-
-/**
- * Registered domain (≈ eTLD+1) and subdomain of a name: the last two labels,
- * or three when the second-level is a common public-suffix part under a
- * two-letter TLD (co.uk, com.au). Lower-cased, trailing dot dropped.
- */
-export function splitName(qname: string): { domain: string; sub: string } {
-  let n = qname.toLowerCase();
-  if (n.endsWith('.')) n = n.slice(0, -1);
-  const labels = n.split('.');
-  let k = 2;
-  if (labels.length >= 3) {
-    const tld = labels[labels.length - 1]!, sld = labels[labels.length - 2]!;
-    if (tld.length === 2 && SHORT_SLD.has(sld)) k = 3;
-  }
-  if (labels.length <= k) return { domain: n, sub: '' };
-  return { domain: labels.slice(-k).join('.'), sub: labels.slice(0, -k).join('.') };
-}
-
 /** Shannon entropy in bits per character, dots ignored. */
 export function shannon(s: string): number {
   const counts = new Map<number, number>();
@@ -135,18 +116,6 @@ export function shannon(s: string): number {
   return h;
 }
 
-/** Names no tunnel detector should judge: reverse look-ups, mDNS/LLMNR, the root. */
-export function notJudged(e: DnsEvent): boolean {
-  if (e.dport === 5353 || e.sport === 5353 || e.dport === 5355 || e.sport === 5355) return true;
-  const q = e.qname.toLowerCase();
-  return q === '' || q === '.' || q.endsWith('.arpa') || q.endsWith('.arpa.') || q.endsWith('.local') || q.endsWith('.local.');
-}
-
-/** does `name` equal or end with ".suffix" for one of the suffixes */
-export function matchesSuffix(name: string, suffixes: readonly string[]): boolean {
-  for (const s of suffixes) if (name === s || name.endsWith('.' + s)) return true;
-  return false;
-}
 
 interface Key {
   client: string;
@@ -173,6 +142,8 @@ interface Key {
 
 export class DnsTunnel implements Detector {
   readonly name = 'dns_tunnel';
+  readonly consumes: readonly EventType[] = ['dns'];
+  readonly keyBy = 'src' as const;
   private readonly keys: LruMap<string, Key>;
   private allow: CidrSet;
   private allowDomains: string[];
@@ -308,4 +279,3 @@ export class DnsTunnel implements Detector {
   }
 }
 
-function round2(x: number): number { return Math.round(x * 100) / 100; }

@@ -20,12 +20,12 @@
  * Suricata's `threshold: type both, count, seconds` rate rules.
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent } from '../events/types.js';
+import { eventTypes, type EventType, type NetEvent } from '../events/types.js';
 import { makeAlert, PRIMARY_EVENT_TYPES } from './alert.js';
 import { BoundedMap } from './window.js';
 import { Admission, hash32m, mergeSettings } from './bounded-state.js';
 import { ipv4, ipv4Text } from './ip.js';
-import type { DetectorSpec } from './index.js';
+import type { DetectorSpec } from './spec.js';
 
 export interface EventRateConfig {
   maxPerSecond: number;
@@ -48,6 +48,8 @@ export const eventRateSpec: DetectorSpec<EventRateConfig> = {
 
 export class EventRate implements Detector {
   readonly name = 'event_rate';
+  readonly keyBy = 'src' as const;
+  consumes: readonly EventType[];
   private readonly sources: BoundedMap<string, SourceRate>;
   private types: Set<string>;
   /** admission of new sources; a first event's second and IPv4 destination in its slot (other destinations in firstDst) */
@@ -59,6 +61,7 @@ export class EventRate implements Detector {
     this.adm = new Admission(cfg.maxSources, 2);
     this.sources = new BoundedMap(cfg.maxSources, undefined, this.adm);
     this.types = new Set(cfg.types);
+    this.consumes = eventTypes(cfg.types);
     this.firstDst = new Array<string | undefined>(this.adm.slots);
   }
 
@@ -121,6 +124,7 @@ export class EventRate implements Detector {
     if (c === null) return false;
     this.cfg = c;
     this.types = new Set(c.types);
+    this.consumes = eventTypes(c.types);
     this.sources.cap = c.maxSources;
     if (c.maxSources > this.adm.capacity) {
       // a bigger table needs a filter that remembers as many keys (the new one starts empty)

@@ -46,13 +46,13 @@
  * Exfiltration slower than the host's normal upload volume is not seen.
  */
 import type { Detector, Emit } from './detector.js';
-import type { ConnEvent, NetEvent } from '../events/types.js';
+import type { EventType, ConnEvent, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
 import { CidrSet } from '../util/cidr.js';
 import { inSet } from './ip.js';
 import { mergeSettings } from './bounded-state.js';
-import type { DetectorSpec, DetectorContext } from './index.js';
+import type { DetectorSpec, DetectorContext } from './spec.js';
 
 export interface ExfiltrationConfig {
   /** seconds per bucket of outbound bytes */
@@ -109,6 +109,9 @@ const MAX_SAMPLES = 10;
 
 export class Exfiltration implements Detector {
   readonly name = 'exfiltration';
+  readonly consumes: readonly EventType[] = ['conn'];
+  /** keyed by the inside party, which is the source or the destination */
+  readonly keyBy = 'global' as const;
   private readonly hosts: BoundedMap<string, Host>;
   private readonly home: CidrSet;
   private allow: CidrSet;

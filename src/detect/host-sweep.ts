@@ -38,14 +38,15 @@
  * active evicted first and counted (an alerted episode gets its final alert).
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent } from '../events/types.js';
-import type { DetectorContext, DetectorSpec } from './index.js';
+import type { EventType, NetEvent } from '../events/types.js';
+import type { DetectorContext, DetectorSpec } from './spec.js';
 import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
 import { HyperLogLog, LruMap, hash2lom } from './sketch.js';
 import { ipv4, ipv4Text } from './ip.js';
 import { Admission, resizeRing, hash32m, mixHash, mergeSettings } from './bounded-state.js';
-import { classifyProbe, direction, fmtDur, type Probe } from './port-scan.js';
+import { classifyProbe, direction, type Probe } from './probe.js';
+import { fmtDur } from './format.js';
 
 export interface HostSweepConfig {
   hosts: number;
@@ -106,6 +107,8 @@ interface Episode {
 
 export class HostSweep implements Detector {
   readonly name = 'host_sweep';
+  readonly consumes: readonly EventType[] = ['conn', 'conn_rejected', 'icmp'];
+  readonly keyBy = 'initiator' as const;
   private readonly keys: LruMap<string, Sweep>;
   private readonly episodes: LruMap<string, Episode>;
   private allow: CidrSet;

@@ -39,11 +39,11 @@
  * requests (≤ 64 pending each), least recently active evicted (counted).
  */
 import type { Detector, Emit } from './detector.js';
-import type { HttpRequestEvent, NetEvent } from '../events/types.js';
+import type { EventType, HttpRequestEvent, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { DistinctCounter, LruMap, mergeSettings } from './bounded-state.js';
 import { CidrSet } from '../util/cidr.js';
-import type { DetectorSpec } from './index.js';
+import type { DetectorSpec } from './spec.js';
 
 export interface HttpScanConfig {
   /** seconds */
@@ -114,6 +114,8 @@ export function pathOf(uri: string): string {
 
 export class HttpScan implements Detector {
   readonly name = 'http_scan';
+  readonly consumes: readonly EventType[] = ['http_request', 'http_response'];
+  readonly keyBy = 'pair' as const;
   private readonly pairs: LruMap<string, Pair>;
   private readonly conns: LruMap<string, { pair: Pair; paths: string[] }>;
   private allow: CidrSet;

@@ -27,12 +27,13 @@
  * create records for its sources), ≤ maxHot with sketches.
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent } from '../events/types.js';
-import type { DetectorContext, DetectorSpec } from './index.js';
+import type { EventType, NetEvent } from '../events/types.js';
+import type { DetectorContext, DetectorSpec } from './spec.js';
 import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
-import { HyperLogLog, LruMap, TopK } from './sketch.js';
-import { fmtDur } from './port-scan.js';
+import { HyperLogLog, TopK } from './sketch.js';
+import { FloodWindows, type FloodDest, type FloodEpisode } from './flood-window.js';
+import { fmtDur, heavy, round3 } from './format.js';
 import { mergeSettings } from './bounded-state.js';
 
 export interface IcmpFloodConfig {
@@ -55,101 +56,71 @@ export const icmpFloodSpec: DetectorSpec<IcmpFloodConfig> = {
   name: 'icmp_flood', defaults: ICMP_FLOOD_DEFAULTS, create: (c) => new IcmpFlood(c),
 };
 
-interface Hot {
+interface Hot extends FloodEpisode {
   sources: HyperLogLog;
   topSrc: TopK;
   topType: TopK;
   packets: number;
-  first: number; last: number;
-  lastOver: number; lastWarm: number;
   peak: number;
-  alerted: boolean;
   alertSrc: string | undefined;
 }
 
-interface Dest {
-  dst: string;
-  sec: number;
-  /** ICMP to it other than echo replies */
-  other: Int32Array;
-  /** echo replies to it */
-  rep: Int32Array;
-  /** echo requests it sent */
-  req: Int32Array;
-  hot: Hot | null;
-}
+/** the window's counters: ICMP to it other than echo replies, echo replies to it, echo requests it sent */
+const OTHER = 0, REP = 1, REQ = 2;
 
 const isReply = (v6: boolean, t: number): boolean => (v6 ? t === 129 : t === 0);
 const isRequest = (v6: boolean, t: number): boolean => (v6 ? t === 128 : t === 8);
 
 export class IcmpFlood implements Detector {
   readonly name = 'icmp_flood';
-  private readonly dests: LruMap<string, Dest>;
-  private readonly hot = new Set<Dest>();
+  readonly consumes: readonly EventType[] = ['icmp'];
+  /** an echo request also reads its sender's record (its replies are excused): keyed by both ends */
+  readonly keyBy = 'global' as const;
+  private readonly win: FloodWindows<Hot>;
   private allow: CidrSet;
   private readonly w: number;
   private threshold: number;
   private floor: number;
-  private emitRef: Emit | null = null;
   alerts = 0;
-  hotRefused = 0;
 
   constructor(public cfg: IcmpFloodConfig = ICMP_FLOOD_DEFAULTS, _ctx?: DetectorContext) {
     this.allow = CidrSet.parse(cfg.allow, 'detectors.icmp_flood.allow');
     this.w = Math.max(1, Math.min(60, Math.round(cfg.window)));
     this.threshold = Math.max(1, Math.ceil(cfg.rate * this.w));
     this.floor = Math.max(1, Math.floor(this.threshold / 4));
-    this.dests = new LruMap(cfg.maxDests, (_k, d) => { if (d.hot) this.cool(d, this.emitRef, d.hot.last); });
+    this.win = new FloodWindows<Hot>(this.w, 3, cfg.maxDests, (d, h, now, emit) => this.ended(d, h, now, emit));
   }
 
-  private roll(d: Dest, sec: number): void {
-    if (sec <= d.sec) return;
-    const n = Math.min(sec - d.sec, this.w);
-    for (let i = 1; i <= n; i++) { const j = (d.sec + i) % this.w; d.other[j] = 0; d.rep[j] = 0; d.req[j] = 0; }
-    d.sec = sec;
+  /** flood-counted messages in the window: replies the destination did not ask for count */
+  private count(d: FloodDest<Hot>): number {
+    const win = this.win;
+    return win.sum(d, OTHER) + Math.max(0, win.sum(d, REP) - win.sum(d, REQ));
   }
-
-  /** flood-counted messages in the window */
-  private count(d: Dest): number {
-    let o = 0, rep = 0, req = 0;
-    for (let i = 0; i < this.w; i++) { o += d.other[i]!; rep += d.rep[i]!; req += d.req[i]!; }
-    return o + Math.max(0, rep - req);
-  }
-
-  private bucket(d: Dest, sec: number): number { return (sec > d.sec - this.w ? sec : d.sec) % this.w; }
 
   onEvent(e: NetEvent, emit: Emit): void {
     if (e.type !== 'icmp') return;
     const v6 = e.proto === 'icmpv6';
     const sec = Math.floor(e.ts);
+    const win = this.win, w = this.w;
     if (isRequest(v6, e.icmp_type)) {
       // the sender's own requests excuse the replies it gets back
-      const s = this.dests.get(e.src);
-      if (s !== undefined) { this.roll(s, sec); s.req[this.bucket(s, sec)]!++; }
+      const s = win.find(e.src);
+      if (s !== undefined) { win.roll(s, sec); s.c[REQ * w + win.bucket(s, sec)]!++; }
     }
     if (!this.allow.empty && this.allow.has(e.dst)) return;
-    this.emitRef = emit;
-    let d = this.dests.get(e.dst);
-    if (d === undefined) {
-      d = { dst: e.dst, sec, other: new Int32Array(this.w), rep: new Int32Array(this.w), req: new Int32Array(this.w), hot: null };
-      this.dests.set(e.dst, d);
-    } else if (sec > d.sec) {
-      this.roll(d, sec);
-      this.dests.touch(e.dst, d);
-    }
-    const b = this.bucket(d, sec);
+    const d = win.open(e.dst, sec, win.find(e.dst), emit);
+    const b = win.bucket(d, sec);
     const reply = isReply(v6, e.icmp_type);
-    if (reply) d.rep[b]!++; else d.other[b]!++;
+    d.c[(reply ? REP : OTHER) * w + b]!++;
     const n = this.count(d);
     let h = d.hot;
     if (h === null) {
-      if (n < this.floor) return;
-      if (this.hot.size >= this.cfg.maxHot) { this.hotRefused++; return; }
-      h = d.hot = {
+      if (n < this.floor || !win.room(this.cfg.maxHot)) return;
+      h = {
         sources: new HyperLogLog(10), topSrc: new TopK(8), topType: new TopK(8), packets: n - 1,
         first: e.ts, last: e.ts, lastOver: -Infinity, lastWarm: e.ts, peak: 0, alerted: false, alertSrc: undefined,
       };
-      this.hot.add(d);
+      win.heat(d, h);
     }
     if (n >= this.floor) h.lastWarm = e.ts;
     // solicited replies (n did not grow past the floor because of them) are not the flood's
@@ -159,7 +130,7 @@ export class IcmpFlood implements Detector {
     h.sources.add(e.src);
     h.topSrc.add(e.src);
     h.topType.add(`${e.icmp_type}/${e.icmp_code}`);
-    const perSec = d.other[b]! + d.rep[b]!;
+    const perSec = d.c[OTHER * w + b]! + d.c[REP * w + b]!;
     if (perSec > h.peak) h.peak = perSec;
     if (n < this.threshold) return;
     h.lastOver = e.ts;
@@ -178,8 +149,8 @@ export class IcmpFlood implements Detector {
         `${src ? `mostly from ${src.item}` : `≈ ${sources} distinct sources${spoofed ? ' (spoofed)' : ''}`}`,
       evidence: {
         messages_in_window: n, window_s: this.w, threshold_messages: this.threshold, rate_per_s: this.cfg.rate, peak_per_s: h.peak,
-        icmp_types: types, distinct_sources_est: sources, spoofed, dominant_source_share: src ? Math.round(src.share * 1000) / 1000 : null,
-        top_sources: h.topSrc.top().filter(([, c]) => c >= 0.05 * h.topSrc.n).slice(0, 5).map(([s]) => s),
+        icmp_types: types, distinct_sources_est: sources, spoofed, dominant_source_share: src ? round3(src.share) : null,
+        top_sources: heavy(h.topSrc),
       },
     }));
   }
@@ -197,16 +168,12 @@ export class IcmpFlood implements Detector {
     this.allow = allow;
     this.threshold = Math.max(1, Math.ceil(c.rate * this.w));
     this.floor = Math.max(1, Math.floor(this.threshold / 4));
-    this.dests.cap = c.maxDests;
+    this.win.maxDests = c.maxDests;
     return true;
   }
 
-  private cool(d: Dest, emit: Emit | null, now: number): void {
-    const h = d.hot;
-    if (h === null) return;
-    d.hot = null;
-    this.hot.delete(d);
-    if (!h.alerted || emit === null) return;
+  /** A flooded destination's episode ended: the final alert. */
+  private ended(d: FloodDest<Hot>, h: Hot, now: number, emit: Emit): void {
     const end = Math.max(h.first, h.lastOver);
     const dur = end - h.first;
     const sources = h.sources.estimate();
@@ -216,8 +183,8 @@ export class IcmpFlood implements Detector {
         ts: Math.max(now, h.last), ts_first: h.first, ts_last: end, technique: 'T1498.001',
         summary: `ICMP flood on ${d.dst} ended: ${h.packets} messages in ${fmtDur(dur)}, peak ${h.peak}/s, ≈ ${sources} distinct sources`,
         evidence: {
-          total_messages: h.packets, duration_s: Math.round(dur * 1000) / 1000, peak_per_s: h.peak, distinct_sources_est: sources,
-          icmp_types: h.topType.top().slice(0, 3).map(([t]) => t), top_sources: h.topSrc.top().filter(([, c]) => c >= 0.05 * h.topSrc.n).slice(0, 5).map(([s]) => s),
+          total_messages: h.packets, duration_s: round3(dur), peak_per_s: h.peak, distinct_sources_est: sources,
+          icmp_types: h.topType.top().slice(0, 3).map(([t]) => t), top_sources: heavy(h.topSrc),
           window_s: this.w, rate_per_s: this.cfg.rate, final: true,
         },
       }),
@@ -225,24 +192,9 @@ export class IcmpFlood implements Detector {
     });
   }
 
-  advance(now: number, emit: Emit): void {
-    // forget destinations whose window is empty (least recently active first)
-    const idle = Math.floor(now) - this.w;
-    for (const [k, d] of this.dests.entries()) {
-      if (d.sec >= idle) break;
-      if (d.hot === null) this.dests.delete(k);
-    }
-    for (const d of [...this.hot]) {
-      const h = d.hot!;
-      if (h.alerted ? now - h.lastOver >= this.cfg.quiet : now - h.lastWarm >= this.cfg.quiet) this.cool(d, emit, now);
-    }
-  }
+  advance(now: number, emit: Emit): void { this.win.advance(now, this.cfg.quiet, emit); }
 
-  flush(now: number, emit: Emit): void {
-    for (const d of [...this.hot]) this.cool(d, emit, now);
-  }
+  flush(now: number, emit: Emit): void { this.win.flush(now, emit); }
 
-  stats(): Record<string, number> {
-    return { dests: this.dests.size, dests_evicted: this.dests.evicted, hot: this.hot.size, hot_refused: this.hotRefused, alerts: this.alerts };
-  }
+  stats(): Record<string, number> { return { ...this.win.stats(), alerts: this.alerts }; }
 }

@@ -3,9 +3,10 @@
  * its documented defaults, a factory); adding a detector is one line in
  * DETECTORS. The configuration schema (src/config.ts) is built from these
  * defaults, so every tunable is validated and documented in one place.
+ * Detectors import their types from spec.ts, never this file (no import cycle).
  */
 import type { Detector } from './detector.js';
-import { CidrSet } from '../util/cidr.js';
+import type { DetectorContext, DetectorSettings, DetectorSpec } from './spec.js';
 import { sizeAnomalySpec } from './size-anomaly.js';
 import { typeFrequencySpec } from './type-frequency.js';
 import { eventRateSpec } from './event-rate.js';
@@ -24,18 +25,7 @@ import { dnsTunnelSpec } from './dns-tunnel.js';
 import { dnsNxdomainBurstSpec } from './dns-nxdomain-burst.js';
 import { httpScanSpec } from './http-scan.js';
 
-/** What every detector may consult besides its own configuration. */
-export interface DetectorContext {
-  /** HOME_NET: "inside" for direction-aware detectors (exfiltration, scans from outside) */
-  homeNet: CidrSet;
-}
-
-export interface DetectorSpec<C extends object = object> {
-  readonly name: string;
-  /** defaults, documented in the detector's file next to the anchors' defaults */
-  readonly defaults: C;
-  create(cfg: C, ctx: DetectorContext): Detector;
-}
+export type { DetectorContext, DetectorSettings, DetectorSpec } from './spec.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySpec = DetectorSpec<any>;
@@ -59,8 +49,6 @@ export const DETECTORS: readonly AnySpec[] = [
   dnsNxdomainBurstSpec,
   httpScanSpec,
 ];
-
-export type DetectorSettings = Record<string, unknown> & { enabled: boolean };
 
 export function detectorDefaults(): Record<string, DetectorSettings> {
   const out: Record<string, DetectorSettings> = {};

@@ -19,11 +19,11 @@
  * baseline-aware version of this rule.)
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent } from '../events/types.js';
+import type { EventType, NetEvent } from '../events/types.js';
 import { SampleWindow, BoundedMap } from './window.js';
 import { mergeSettings } from './bounded-state.js';
 import { makeAlert } from './alert.js';
-import type { DetectorSpec } from './index.js';
+import type { DetectorSpec } from './spec.js';
 
 export interface SizeAnomalyConfig {
   /** which rule must fire: both (default: fewer false alarms on heavy-tailed traffic), either, ratio, sigma */
@@ -47,6 +47,9 @@ export const sizeAnomalySpec: DetectorSpec<SizeAnomalyConfig> = {
 
 export class SizeAnomaly implements Detector {
   readonly name = 'size_anomaly';
+  readonly consumes: readonly EventType[] = ['conn'];
+  /** the window mean is over every connection */
+  readonly keyBy = 'global' as const;
   private readonly win: SampleWindow;
   /** src|dst pairs alerted recently: one alert per pair per window */
   private readonly recent = new BoundedMap<string, number>(10_000);

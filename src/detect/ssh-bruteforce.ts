@@ -40,11 +40,11 @@
  * MaxAuthTries 6); benign-ssh and ssh-login stay silent.
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent, SshAuthEvent } from '../events/types.js';
+import type { EventType, NetEvent, SshAuthEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { LruMap, mergeSettings, resizeRing } from './bounded-state.js';
 import { CidrSet } from '../util/cidr.js';
-import type { DetectorSpec } from './index.js';
+import type { DetectorSpec } from './spec.js';
 
 export interface SshBruteforceConfig {
   /** weighted failures within `window` that raise the alert */
@@ -94,6 +94,8 @@ interface Guesser {
 
 export class SshBruteforce implements Detector {
   readonly name = 'ssh_bruteforce';
+  readonly consumes: readonly EventType[] = ['ssh_auth'];
+  readonly keyBy = 'src' as const;
   private readonly src: LruMap<string, Guesser>;
   private allow: CidrSet;
   private need: number;

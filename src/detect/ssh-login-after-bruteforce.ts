@@ -27,11 +27,11 @@
  * (OpenSSH allows 6 tries per connection). No anchor default exists.
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent, SshAuthEvent } from '../events/types.js';
+import type { EventType, NetEvent, SshAuthEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { LruMap, mergeSettings } from './bounded-state.js';
 import { CidrSet } from '../util/cidr.js';
-import type { DetectorSpec } from './index.js';
+import type { DetectorSpec } from './spec.js';
 
 export interface SshLoginAfterBruteforceConfig {
   /** failures against the same server before the success that make it a guessed login */
@@ -84,6 +84,8 @@ interface Pair {
 
 export class SshLoginAfterBruteforce implements Detector {
   readonly name = 'ssh_login_after_bruteforce';
+  readonly consumes: readonly EventType[] = ['ssh_auth'];
+  readonly keyBy = 'pair' as const;
   private readonly pairs: LruMap<string, Pair>;
   private allow: CidrSet;
   alerts = 0;

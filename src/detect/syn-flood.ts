@@ -38,13 +38,14 @@
  * destination record.
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent } from '../events/types.js';
-import type { DetectorContext, DetectorSpec } from './index.js';
+import type { EventType, NetEvent } from '../events/types.js';
+import type { DetectorContext, DetectorSpec } from './spec.js';
 import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
-import { HyperLogLog, LruMap, TopK } from './sketch.js';
+import { HyperLogLog, TopK } from './sketch.js';
+import { FloodWindows, type FloodDest, type FloodEpisode } from './flood-window.js';
 import { hash32m, mergeSettings } from './bounded-state.js';
-import { fmtDur } from './port-scan.js';
+import { fmtDur, heavy, pct, round3 } from './format.js';
 
 export interface SynFloodConfig {
   /** SYNs per second, averaged over the window */
@@ -68,128 +69,81 @@ export const synFloodSpec: DetectorSpec<SynFloodConfig> = {
   name: 'syn_flood', defaults: SYN_FLOOD_DEFAULTS, create: (c) => new SynFlood(c),
 };
 
-interface Hot {
+interface Hot extends FloodEpisode {
   since: number;
   sources: HyperLogLog;
   topSrc: TopK;
   topPort: TopK<number>;
   syns: number; completed: number;
-  first: number; last: number;
-  /** last time the window was at or above the threshold */
-  lastOver: number;
-  /** last time the window held at least the hot floor */
-  lastWarm: number;
   peak: number;
-  alerted: boolean;
   alertSrc: string | undefined;
   alertPort: number | undefined;
   scanLike: number;
 }
 
-interface Dest {
-  dst: string;
-  /** second of the newest bucket */
-  sec: number;
-  syn: Int32Array;
-  est: Int32Array;
-  hot: Hot | null;
-}
+/** the window's counters: SYNs, completed handshakes */
+const SYN = 0, EST = 1;
 
 export class SynFlood implements Detector {
   readonly name = 'syn_flood';
-  private readonly dests: LruMap<string, Dest>;
-  private readonly hot = new Set<Dest>();
+  readonly consumes: readonly EventType[] = ['tcp_syn', 'conn_established'];
+  readonly keyBy = 'dst' as const;
+  private readonly win: FloodWindows<Hot>;
   private allow: CidrSet;
   private readonly w: number;
   private threshold: number;
   private floor: number;
-  private emitRef: Emit | null = null;
-  /** the destination of the latest SYN (still in `dests`) */
-  private last: Dest | null = null;
   alerts = 0;
-  hotRefused = 0;
 
   constructor(public cfg: SynFloodConfig = SYN_FLOOD_DEFAULTS, _ctx?: DetectorContext) {
     this.allow = CidrSet.parse(cfg.allow, 'detectors.syn_flood.allow');
     this.w = Math.max(1, Math.min(60, Math.round(cfg.window)));
     this.threshold = Math.max(1, Math.ceil(cfg.rate * this.w));
     this.floor = Math.max(1, Math.floor(this.threshold / 4));
-    this.dests = new LruMap(cfg.maxDests, (_k, d) => {
-      if (this.last === d) this.last = null;
-      if (d.hot) this.cool(d, this.emitRef, d.hot.last);
-    });
-  }
-
-  private roll(d: Dest, sec: number): void {
-    if (sec <= d.sec) return;
-    const n = Math.min(sec - d.sec, this.w);
-    for (let i = 1; i <= n; i++) { const j = (d.sec + i) % this.w; d.syn[j] = 0; d.est[j] = 0; }
-    d.sec = sec;
-  }
-
-  private synSum(d: Dest): number {
-    let s = 0;
-    for (let i = 0; i < this.w; i++) s += d.syn[i]!;
-    return s;
-  }
-
-  private estSum(d: Dest): number {
-    let s = 0;
-    for (let i = 0; i < this.w; i++) s += d.est[i]!;
-    return s;
+    this.win = new FloodWindows<Hot>(this.w, 2, cfg.maxDests, (d, h, now, emit) => this.ended(d, h, now, emit));
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
     const t = e.type;
     if (t !== 'tcp_syn' && t !== 'conn_established') return;
     const sec = Math.floor(e.ts);
-    // one-entry memo: a flood's SYNs all go to one destination (each flow's address is a
-    // new string, whose hash the map would compute again)
-    const m = this.last;
-    let d = m !== null && m.dst === e.dst ? m : this.dests.get(e.dst);
+    const win = this.win, w = this.w;
+    let d = win.find(e.dst);
     if (t === 'conn_established') {
       if (d === undefined) return;
-      this.roll(d, sec);
-      if (sec > d.sec - this.w) d.est[sec % this.w]!++;
+      win.roll(d, sec);
+      if (sec > d.sec - w) d.c[EST * w + (sec % w)]!++;
       if (d.hot) d.hot.completed++;
       return;
     }
     if (!this.allow.empty && this.allow.has(e.dst)) return;
-    this.emitRef = emit;
-    if (d === undefined) {
-      d = { dst: e.dst, sec, syn: new Int32Array(this.w), est: new Int32Array(this.w), hot: null };
-      this.dests.set(e.dst, d);
-    } else if (sec > d.sec) {
-      this.roll(d, sec);
-      this.dests.touch(e.dst, d); // most recently active last
-    }
-    this.last = d;
+    d = win.open(e.dst, sec, d, emit);
     // a SYN older than the window (out of order) still counts in the newest bucket
-    const b = sec > d.sec - this.w ? sec % this.w : d.sec % this.w;
-    d.syn[b]!++;
+    const b = win.bucket(d, sec);
+    const inBucket = ++d.c[SYN * w + b]!;
     let h = d.hot;
     if (h === null) {
-      const inWin = this.synSum(d);
+      const inWin = win.sum(d, SYN);
       if (inWin < this.floor) return;
-      const estWin = this.estSum(d);
-      if (this.hot.size >= this.cfg.maxHot) { this.hotRefused++; return; }
+      const estWin = win.sum(d, EST);
+      if (!win.room(this.cfg.maxHot)) return;
       // totals start from what the window already holds (the sketches from here on)
-      h = d.hot = {
+      h = {
         since: e.ts, sources: new HyperLogLog(10), topSrc: new TopK(8), topPort: new TopK<number>(8), syns: inWin - 1, completed: estWin,
         first: e.ts, last: e.ts, lastOver: -Infinity, lastWarm: e.ts, peak: 0, alerted: false, alertSrc: undefined, alertPort: undefined, scanLike: 0,
       };
-      this.hot.add(d);
+      win.heat(d, h);
     }
     h.syns++;
     if (e.ts > h.last) h.last = e.ts;
     h.sources.addHash32(hash32m(e.src)); // the source's hash is shared with the other detectors
     h.topSrc.add(e.src);
     h.topPort.add(e.dport);
-    if (d.syn[b]! > h.peak) h.peak = d.syn[b]!;
-    const syns = this.synSum(d);
+    if (inBucket > h.peak) h.peak = inBucket;
+    const syns = win.sum(d, SYN);
     if (syns >= this.floor) h.lastWarm = e.ts;
     if (syns < this.threshold) return;
-    const est = this.estSum(d);
+    const est = win.sum(d, EST);
     if (est / syns >= this.cfg.maxCompletion) return;
     h.lastOver = e.ts;
     if (h.alerted) return;
@@ -229,17 +183,12 @@ export class SynFlood implements Detector {
     this.allow = allow;
     this.threshold = Math.max(1, Math.ceil(c.rate * this.w));
     this.floor = Math.max(1, Math.floor(this.threshold / 4));
-    this.dests.cap = c.maxDests;
+    this.win.maxDests = c.maxDests;
     return true;
   }
 
-  /** A hot destination goes quiet: final alert if it flooded, free its sketches. */
-  private cool(d: Dest, emit: Emit | null, now: number): void {
-    const h = d.hot;
-    if (h === null) return;
-    d.hot = null;
-    this.hot.delete(d);
-    if (!h.alerted || emit === null) return;
+  /** A flooded destination's episode ended: the final alert. */
+  private ended(d: FloodDest<Hot>, h: Hot, now: number, emit: Emit): void {
     const end = Math.max(h.first, h.lastOver);
     const dur = end - h.first;
     const sources = h.sources.estimate();
@@ -259,31 +208,9 @@ export class SynFlood implements Detector {
     });
   }
 
-  advance(now: number, emit: Emit): void {
-    // forget destinations whose window is empty (least recently active first)
-    const idle = Math.floor(now) - this.w;
-    for (const [k, d] of this.dests.entries()) {
-      if (d.sec >= idle) break;
-      if (d.hot === null) { this.dests.delete(k); if (this.last === d) this.last = null; }
-    }
-    for (const d of [...this.hot]) {
-      const h = d.hot!;
-      if (h.alerted ? now - h.lastOver >= this.cfg.quiet : now - h.lastWarm >= this.cfg.quiet) this.cool(d, emit, now);
-    }
-  }
+  advance(now: number, emit: Emit): void { this.win.advance(now, this.cfg.quiet, emit); }
 
-  flush(now: number, emit: Emit): void {
-    for (const d of [...this.hot]) this.cool(d, emit, now);
-  }
+  flush(now: number, emit: Emit): void { this.win.flush(now, emit); }
 
-  stats(): Record<string, number> {
-    return { dests: this.dests.size, dests_evicted: this.dests.evicted, hot: this.hot.size, hot_refused: this.hotRefused, alerts: this.alerts };
-  }
+  stats(): Record<string, number> { return { ...this.win.stats(), alerts: this.alerts }; }
 }
-
-/** the top-k items holding at least 5 % of the stream each (spoofed sources hold none) */
-function heavy<K>(t: TopK<K>): K[] {
-  return t.top().filter(([, c]) => c >= 0.05 * t.n).slice(0, 5).map(([k]) => k);
-}
-function pct(a: number, b: number): string { return `${b ? Math.round((1000 * a) / b) / 10 : 0}%`; }
-function round3(x: number): number { return Math.round(x * 1000) / 1000; }

@@ -49,12 +49,12 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent } from '../events/types.js';
+import { EVENT_TYPES, type EventType, type NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
 import { CidrError } from '../util/cidr.js';
 import { mergeSettings } from './bounded-state.js';
-import type { DetectorSpec } from './index.js';
+import type { DetectorSpec } from './spec.js';
 import { ipv4 } from './ip.js';
 
 export interface ThreatIntelConfig {
@@ -319,6 +319,9 @@ interface Hit {
 
 export class ThreatIntel implements Detector {
   readonly name = 'threat_intel';
+  readonly consumes: readonly EventType[] = EVENT_TYPES;
+  /** suppression is per indicator and host, whichever end the indicator was */
+  readonly keyBy = 'global' as const;
   private index: IndicatorIndex;
   private files: ListFile[];
   private readonly hits: BoundedMap<string, Hit>;

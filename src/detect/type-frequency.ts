@@ -15,9 +15,9 @@
  * measure one type's rate; this measures its share of everything.
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent } from '../events/types.js';
+import { eventTypes, type EventType, type NetEvent } from '../events/types.js';
 import { makeAlert, PRIMARY_EVENT_TYPES } from './alert.js';
-import type { DetectorSpec } from './index.js';
+import type { DetectorSpec } from './spec.js';
 import { mergeSettings } from './bounded-state.js';
 
 export interface TypeFrequencyConfig {
@@ -39,6 +39,10 @@ export const typeFrequencySpec: DetectorSpec<TypeFrequencyConfig> = {
 
 export class TypeFrequency implements Detector {
   readonly name = 'type_frequency';
+  /** shares of the whole event stream */
+  readonly keyBy = 'global' as const;
+  /** `types` is fixed for the detector's life (a change rebuilds it) */
+  readonly consumes: readonly EventType[];
   private readonly typeIndex = new Map<string, number>();
   private readonly counts: number[];
   private readonly firing: boolean[];
@@ -56,6 +60,7 @@ export class TypeFrequency implements Detector {
 
   constructor(public cfg: TypeFrequencyConfig = TYPE_FREQUENCY_DEFAULTS) {
     cfg.types.forEach((t, i) => this.typeIndex.set(t, i));
+    this.consumes = eventTypes(cfg.types);
     this.counts = cfg.types.map(() => 0);
     this.firing = cfg.types.map(() => false);
     this.firstTs = cfg.types.map(() => 0);

@@ -34,12 +34,12 @@
  * icmp_flood judge absolute rates.
  */
 import type { Detector, Emit } from './detector.js';
-import type { NetEvent } from '../events/types.js';
-import type { DetectorContext, DetectorSpec } from './index.js';
+import { eventTypes, type EventType, type NetEvent } from '../events/types.js';
+import type { DetectorContext, DetectorSpec } from './spec.js';
 import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
 import { LruMap, TopK } from './sketch.js';
-import { fmtDur } from './port-scan.js';
+import { fmtDur, round2 } from './format.js';
 import { mergeSettings } from './bounded-state.js';
 
 export interface VolumeSurgeConfig {
@@ -102,6 +102,8 @@ interface Dest {
 
 export class VolumeSurge implements Detector {
   readonly name = 'volume_surge';
+  readonly keyBy = 'dst' as const;
+  consumes: readonly EventType[];
   private readonly dests: LruMap<string, Dest>;
   private readonly episodes = new Set<Dest>();
   private types: Set<string>;
@@ -115,6 +117,7 @@ export class VolumeSurge implements Detector {
 
   constructor(public cfg: VolumeSurgeConfig = VOLUME_SURGE_DEFAULTS, _ctx?: DetectorContext) {
     this.types = new Set(cfg.types);
+    this.consumes = eventTypes(cfg.types);
     this.byteTypes = new Set(cfg.byteTypes);
     this.allow = CidrSet.parse(cfg.allow, 'detectors.volume_surge.allow');
     this.span = Math.max(1, cfg.bucket);
@@ -169,6 +172,7 @@ export class VolumeSurge implements Detector {
     this.cfg = c;
     this.allow = allow;
     this.types = new Set(c.types);
+    this.consumes = eventTypes(c.types);
     this.byteTypes = new Set(c.byteTypes);
     this.dests.cap = c.maxDests;
     // thresholds of the open buckets, from the current baselines
@@ -233,7 +237,7 @@ export class VolumeSurge implements Detector {
     const ep: Episode = {
       first: Math.max(d.b * this.span, ts - this.span), last: ts, msgs: d.msgs, bytes: d.bytes, peakMsgs: d.msgs, peakBytes: d.bytes, quiet: 0,
       top: new TopK(8), metric,
-      baseline: { msgs_mean: r2(d.mM), msgs_sd: r2(sdM), bytes_mean: r2(d.mB), bytes_sd: r2(sdB) },
+      baseline: { msgs_mean: round2(d.mM), msgs_sd: round2(sdM), bytes_mean: round2(d.mB), bytes_sd: round2(sdB) },
     };
     ep.top.add(src);
     d.ep = ep;
@@ -243,7 +247,7 @@ export class VolumeSurge implements Detector {
     const val = isMsgs ? d.msgs : d.bytes, mean = isMsgs ? d.mM : d.mB;
     emit(makeAlert({
       kind: this.name, severity: 'medium', confidence: 0.6, dst: d.dst, ts, ts_first: ep.first, ts_last: ts, technique: 'T1498',
-      summary: `traffic to ${d.dst} surged: ${val} ${isMsgs ? 'messages' : 'bytes'} in the current ${this.span} s bucket vs a baseline of ${r2(mean)} (${mean > 0 ? `${Math.round(val / mean)}x` : 'from zero'})`,
+      summary: `traffic to ${d.dst} surged: ${val} ${isMsgs ? 'messages' : 'bytes'} in the current ${this.span} s bucket vs a baseline of ${round2(mean)} (${mean > 0 ? `${Math.round(val / mean)}x` : 'from zero'})`,
       evidence: {
         metric, bucket_s: this.span, bucket_messages: d.msgs, bucket_bytes: d.bytes, ...ep.baseline,
         threshold_messages: Math.round(d.thrM), threshold_bytes: Math.round(d.thrB), k: this.cfg.k, ratio: this.cfg.ratio,
@@ -292,4 +296,3 @@ export class VolumeSurge implements Detector {
   }
 }
 
-function r2(x: number): number { return Math.round(x * 100) / 100; }

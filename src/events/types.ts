@@ -134,6 +134,20 @@ export type NetEvent =
 
 export type EventType = NetEvent['type'];
 
+/** Every event type (for routing tables); tsc fails here when a type is added to NetEvent but not to this list. */
+export const EVENT_TYPES = [
+  'tcp_syn', 'conn_established', 'conn_rejected', 'conn_unanswered', 'conn', 'icmp', 'dns',
+  'http_request', 'http_response', 'ssh_banner', 'ssh_auth', 'tls_client_hello',
+] as const satisfies readonly EventType[];
+const everyEventTypeListed: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;
+void everyEventTypeListed;
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** The configured names (a detector's `types` setting) that are event types. */
+export function eventTypes(names: readonly string[]): EventType[] {
+  return names.filter((n): n is EventType => EVENT_TYPE_SET.has(n));
+}
+
 /**
  * A TLS ClientHello: the client's first message, the last cleartext word on
  * where it is going (what threat intelligence matches server names against).

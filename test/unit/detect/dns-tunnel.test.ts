@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { DnsTunnel, DNS_TUNNEL_DEFAULTS, splitName, shannon, type DnsTunnelConfig } from '../../../src/detect/dns-tunnel.js';
+import { DnsTunnel, DNS_TUNNEL_DEFAULTS, shannon, type DnsTunnelConfig } from '../../../src/detect/dns-tunnel.js';
+import { splitName } from '../../../src/detect/dns-name.js';
 import type { DnsEvent } from '../../../src/events/types.js';
 import type { Alert } from '../../../src/alerts/types.js';
 

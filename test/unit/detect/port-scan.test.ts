@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { PortScan, PORT_SCAN_DEFAULTS, classifyProbe, type PortScanConfig } from '../../../src/detect/port-scan.js';
+import { PortScan, PORT_SCAN_DEFAULTS, type PortScanConfig } from '../../../src/detect/port-scan.js';
+import { classifyProbe } from '../../../src/detect/probe.js';
 import type { ConnEvent, ConnState, IcmpEvent, NetEvent } from '../../../src/events/types.js';
 import type { Alert } from '../../../src/alerts/types.js';
 
