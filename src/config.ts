@@ -1,151 +1,413 @@
 /**
- * Configuration: one schema with defaults, read from a JSON file and
- * overridden by command-line flags. The detector part of the schema is built
- * from each detector's documented defaults (src/detect/index.ts). Unknown
- * keys and wrong types are rejected with the key path, so a typo never
- * silently leaves a default in place.
+ * Configuration: one declaration (CONFIG_SPEC below) from which the defaults,
+ * the TypeScript type and the JSON Schema are all derived, so adding a key is
+ * one line. Every layer (file, environment, flags, --set) is validated on its
+ * own against that schema with ajv before it is merged, so an error names
+ * both where the value came from and its key path; then a few checks that
+ * span keys run on the merged result. check-config, analyze, run and SIGHUP
+ * all go through resolveConfig().
+ *
+ * Why ajv rather than zod: the same library validates our published output
+ * JSON Schemas (events, alerts) in the tests, and the schema here is data
+ * generated from the defaults (the detector part from the registry), which
+ * JSON Schema expresses directly; one validator library, not two.
  */
 import { readFileSync } from 'node:fs';
-import { detectorDefaults, type DetectorSettings } from './detect/index.js';
-import { DEFAULT_TIMEOUTS, DEFAULT_MAX_FLOWS, type FlowTimeouts } from './flows/flow-table.js';
+import { Ajv2020, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import cron from 'node-cron';
+import { DETECTORS, detectorDefaults, type DetectorSettings } from './detect/index.js';
+import { DEFAULT_TIMEOUTS, DEFAULT_MAX_FLOWS } from './flows/flow-table.js';
 import { DEFAULT_SUPPRESSION_INTERVAL } from './alerts/dedup.js';
-import { PRIVATE_NETS } from './util/cidr.js';
+import { CidrSet, PRIVATE_NETS } from './util/cidr.js';
+import { PAYLOAD_FORMATS } from './sinks/sink.js';
+import { parseSyslogTarget } from './sinks/syslog.js';
+import { parseFacility } from './sinks/syslog-format.js';
+import { parseListen } from './metrics/prometheus.js';
 
 export class ConfigError extends Error {}
 
-/** One syslog destination (outputs.syslog is a list of these). */
-export interface SyslogOutput {
-  /** udp://host:port, tcp://host:port, unix:///dev/log, unix-stream:///path */
-  url: string;
-  protocol: 'rfc5424' | 'rfc3164';
-  /** payload inside the syslog message: json, ecs or cef */
-  format: string;
-  facility: string;
-  appName: string;
-  /** HOSTNAME field; empty = this host's name */
-  hostname: string;
-  /** on-disk spool while the server is down (stream transports); empty = $STATE_DIRECTORY/spool or tmp */
-  spoolDir: string;
-  spoolMaxBytes: number;
+// ---------------------------------------------------------------------------
+// Building blocks: a Leaf is one value with its default and its schema; a
+// Shape is an object of Leaves and Shapes (an object with fixed keys).
+
+interface Leaf<T> {
+  readonly leaf: true;
+  readonly def: () => T;
+  readonly schema: () => SchemaObject;
+  /** how a validated layer's value combines with the current one (default: objects merge, the rest replaces) */
+  merge?(cur: T, over: unknown): T;
 }
+type Node = Leaf<unknown> | Shape;
+interface Shape { readonly [k: string]: Node }
+type Infer<N> = N extends Leaf<infer T> ? T : { -readonly [K in keyof N]: Infer<N[K]> };
 
-export const SYSLOG_OUTPUT_DEFAULTS: SyslogOutput = {
-  url: '', protocol: 'rfc5424', format: 'json', facility: 'local5', appName: 'tapwatch', hostname: '', spoolDir: '',
-  spoolMaxBytes: 64 * 1024 * 1024,
-};
+const isLeaf = (n: Node): n is Leaf<unknown> => (n as Leaf<unknown>).leaf === true;
 
-export interface Config {
-  /** live capture (tapwatch run) */
-  capture: {
-    interface: string;
-    /** BPF filter (pcap-filter(7)); empty = everything */
-    filter: string;
-    snaplen: number;
-    promisc: boolean;
-    /** kernel capture buffer, bytes */
-    bufferSize: number;
-  };
-  /** where alerts go (tapwatch run); several at once */
-  outputs: {
-    /** JSON-lines alert file, reopened on SIGHUP; empty path = none */
-    file: { path: string; format: string };
-    /** alerts on stdout (for journald) */
-    stdout: { enabled: boolean; format: string };
-    syslog: SyslogOutput[];
-  };
-  daemon: {
-    /** cron expression (node-cron, seconds field optional) for the stats log line */
-    statsSchedule: string;
-    /** pino level for the daemon's own log (stderr): fatal error warn info debug trace */
-    logLevel: string;
-    /** live: seconds without packets after which the packet clock is advanced by the wall clock (so idle windows still close) */
-    idleAdvance: number;
-    /** at SIGTERM, seconds to keep analysing packets already captured; the rest is counted, not analysed (systemd TimeoutStopSec is 15) */
-    stopDrainSeconds: number;
-    /** Prometheus endpoint host:port (GET /metrics), e.g. 127.0.0.1:9464; empty = off */
-    metrics: string;
-  };
-  network: {
-    /** HOME_NET (Suricata's term): the networks tapwatch protects */
-    homeNet: string[];
-  };
-  flows: { timeouts: FlowTimeouts; maxFlows: number };
-  alerts: {
-    /** seconds a repeated alert (kind, src, dst) is folded into the first; 0 disables (Zeek: 3600) */
-    suppression: number;
-    /** per-kind suppression intervals, e.g. {"port_scan": 900} */
-    perKind: Record<string, number>;
-    /** seconds of packet time between updates of a folded alert */
-    updateEvery: number;
-  };
-  detectors: Record<string, DetectorSettings>;
+function leaf<T>(def: T, schema: SchemaObject, merge?: (cur: T, over: unknown) => T): Leaf<T> {
+  return { leaf: true, def: () => structuredClone(def), schema: () => schema, ...(merge ? { merge } : {}) };
 }
-
-export function defaultConfig(): Config {
+/** a finite number ≥ min (default 0), ≤ max; integer when asked */
+const num = (def: number, o: { min?: number; max?: number; integer?: boolean } = {}): Leaf<number> =>
+  leaf(def, { type: o.integer ? 'integer' : 'number', minimum: o.min ?? 0, ...(o.max !== undefined ? { maximum: o.max } : {}) });
+const str = (def: string, format?: string): Leaf<string> => leaf(def, { type: 'string', ...(format ? { format } : {}) });
+const bool = (def: boolean): Leaf<boolean> => leaf(def, { type: 'boolean' });
+const oneOf = <T extends string>(values: readonly T[], def: T): Leaf<T> => leaf(def, { type: 'string', enum: [...values] });
+const strList = (def: string[], format?: string): Leaf<string[]> =>
+  leaf(def, { type: 'array', items: { type: 'string', ...(format ? { format } : {}) } });
+/** a list of objects, each element completed from the element's defaults */
+function objList<S extends Shape>(item: S, required: (keyof S & string)[]): Leaf<Infer<S>[]> {
   return {
-    capture: { interface: '', filter: '', snaplen: 262144, promisc: true, bufferSize: 64 * 1024 * 1024 },
-    outputs: { file: { path: '', format: 'json' }, stdout: { enabled: false, format: 'json' }, syslog: [] },
-    daemon: { statsSchedule: '* * * * *', logLevel: 'info', idleAdvance: 2, stopDrainSeconds: 8, metrics: '' },
-    network: { homeNet: [...PRIVATE_NETS] },
-    flows: { timeouts: { ...DEFAULT_TIMEOUTS }, maxFlows: DEFAULT_MAX_FLOWS },
-    alerts: { suppression: DEFAULT_SUPPRESSION_INTERVAL, perKind: {}, updateEvery: 60 },
-    detectors: detectorDefaults(),
+    leaf: true,
+    def: () => [],
+    schema: () => ({ type: 'array', items: { ...shapeSchema(item), required } }),
+    merge: (_cur, over) => (over as unknown[]).map((el) => mergeShape(item, defaultsOf(item) as Record<string, unknown>, el) as Infer<S>),
   };
 }
 
-/** Maps whose keys are the user's (not part of the schema); their values must be numbers. */
-const FREE_MAPS = new Set(['alerts.perKind']);
-/** Lists of objects: each element is checked against its template. */
-const OBJECT_LISTS: Record<string, object> = { 'outputs.syslog': SYSLOG_OUTPUT_DEFAULTS };
+function shapeSchema(s: Shape): SchemaObject {
+  const properties: Record<string, SchemaObject> = {};
+  for (const [k, n] of Object.entries(s)) properties[k] = isLeaf(n) ? n.schema() : shapeSchema(n);
+  return { type: 'object', additionalProperties: false, properties };
+}
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+function defaultsOf(s: Shape): unknown {
+  const out: Record<string, unknown> = {};
+  for (const [k, n] of Object.entries(s)) out[k] = isLeaf(n) ? n.def() : defaultsOf(n);
+  return out;
+}
 
-/** Deep-merges `over` into `base`, checking every key and type against the defaults. */
-export function mergeConfig(base: Config, over: unknown, where = ''): Config {
-  mergeInto(base as unknown as Record<string, Json>, over as Json, where);
+/** A Shape whose leaves are inferred from a defaults object (detectors, flow timeouts); `refine` overrides some keys. */
+function fromDefaults(defaults: object, refine: (key: string, value: unknown) => Node | undefined = () => undefined): Shape {
+  const out: Record<string, Node> = {};
+  for (const [k, v] of Object.entries(defaults)) {
+    out[k] = refine(k, v) ?? (
+      typeof v === 'number' ? num(v)
+      : typeof v === 'boolean' ? bool(v)
+      : typeof v === 'string' ? str(v)
+      : Array.isArray(v) && v.every((x) => typeof x === 'string') ? strList(v as string[])
+      : leaf(v, {}));
+  }
+  return out;
+}
+
+function deepMerge(cur: unknown, over: unknown): unknown {
+  if (over === null || typeof over !== 'object' || Array.isArray(over)) return structuredClone(over);
+  const base = cur !== null && typeof cur === 'object' && !Array.isArray(cur) ? (cur as Record<string, unknown>) : {};
+  for (const [k, v] of Object.entries(over)) base[k] = deepMerge(base[k], v);
   return base;
 }
 
-function mergeInto(target: Record<string, Json>, over: Json, path: string): void {
-  if (over === null || typeof over !== 'object' || Array.isArray(over)) {
-    throw new ConfigError(`${path || '(top level)'}: expected an object`);
+function mergeShape(s: Shape, target: Record<string, unknown>, over: unknown): Record<string, unknown> {
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+    const n = s[k]!;
+    if (isLeaf(n)) target[k] = n.merge ? n.merge(target[k], v) : deepMerge(target[k], v);
+    else mergeShape(n, target[k] as Record<string, unknown>, v);
   }
-  for (const [k, v] of Object.entries(over)) {
-    const p = path ? `${path}.${k}` : k;
-    if (FREE_MAPS.has(path)) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`${p}: expected a non-negative number, got ${JSON.stringify(v)}`);
-      target[k] = v;
-      continue;
+  return target;
+}
+
+// ---------------------------------------------------------------------------
+// Formats: each is a check returning null or the reason, shared by ajv and the error text.
+
+const FORMATS: Record<string, (s: string) => string | null> = {
+  cidr: (s) => {
+    const bad = `"${s}" is not an IPv4/IPv6 address or CIDR prefix (e.g. 10.0.0.0/8, fd00::/8)`;
+    if (s.trim() === '') return bad;
+    try { CidrSet.parse([s]); return null; } catch { return bad; }
+  },
+  cron: (s) => {
+    const d = cron.validateDetailed(s) as { valid: boolean; errors?: { message?: string }[] };
+    return d.valid ? null : `"${s}" is not a valid cron expression (${d.errors?.[0]?.message ?? 'node-cron rejects it'}; e.g. "* * * * *")`;
+  },
+  'syslog-url': (s) => {
+    try { parseSyslogTarget(s); return null; } catch (e) { return (e as Error).message; }
+  },
+  listen: (s) => {
+    if (s === '') return null;
+    try { parseListen(s); return null; } catch (e) { return (e as Error).message; }
+  },
+  facility: (s) => {
+    try { parseFacility(s); return null; } catch (e) { return (e as Error).message; }
+  },
+};
+
+// ---------------------------------------------------------------------------
+// The configuration. Add a key here: its default, type and validation follow.
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+const SYSLOG_OUTPUT = {
+  /** udp://host:port, tcp://host:port, unix:///dev/log, unix-stream:///path */
+  url: str('', 'syslog-url'),
+  protocol: oneOf(['rfc5424', 'rfc3164'] as const, 'rfc5424'),
+  /** payload inside the syslog message */
+  format: oneOf(PAYLOAD_FORMATS, 'json'),
+  /** kern…local7 or 0–23 */
+  facility: str('local5', 'facility'),
+  appName: str('tapwatch'),
+  /** HOSTNAME field; empty = this host's name */
+  hostname: str(''),
+  /** on-disk spool while the server is down (stream transports); empty = $STATE_DIRECTORY/spool or tmp */
+  spoolDir: str(''),
+  spoolMaxBytes: num(64 * 1024 * 1024, { integer: true, min: 4096 }),
+};
+
+/**
+ * State caps (maxPairs, maxSources …) preallocate admission filters of a few
+ * dozen bytes per entry, so a cap of 1e9 would try to take gigabytes at start:
+ * caps (keys max… whose default is an integer ≥ 1000; not ratios such as
+ * maxCompletion) are integers ≤ MAX_STATE_CAP (4 Mi entries).
+ */
+export const MAX_STATE_CAP = 4 * 1024 * 1024;
+/**
+ * Upper bounds of tunables that size per-key state or loops ("detector.key",
+ * or "*.key" for every detector): a value the schema admits must run.
+ * unknownWeight is repeated per undecided connection; ssh_bruteforce keeps a
+ * ring of `threshold` timestamps per source.
+ */
+const DETECTOR_LIMITS: Record<string, number> = { '*.unknownWeight': 10, 'ssh_bruteforce.threshold': 100_000 };
+const detectorRefine = (detector: string) => (k: string, v: unknown): Node | undefined => {
+  const limit = DETECTOR_LIMITS[`${detector}.${k}`] ?? DETECTOR_LIMITS[`*.${k}`];
+  return limit !== undefined && typeof v === 'number' ? num(v, { max: limit }) : capRefine(k, v);
+};
+const capRefine = (k: string, v: unknown): Node | undefined =>
+  k === 'allow' && Array.isArray(v) ? strList(v as string[], 'cidr')
+  : /^max[A-Z]/.test(k) && typeof v === 'number' && Number.isInteger(v) && v >= 1000 ? num(v, { integer: true, min: 1, max: MAX_STATE_CAP })
+  : undefined;
+
+/** detectors: one object per registered detector, `enabled` plus its documented defaults */
+function detectorsShape(): Shape {
+  const out: Record<string, Shape> = {};
+  for (const s of DETECTORS) out[s.name] = { enabled: bool(true), ...fromDefaults(s.defaults, detectorRefine(s.name)) };
+  return out;
+}
+/** kinds an alert can have: every detector raises alerts of its own name */
+export const alertKinds = (): string[] => DETECTORS.map((d) => d.name);
+
+const CONFIG_SPEC = {
+  /** live capture (tapwatch run) */
+  capture: {
+    interface: str(''),
+    /** BPF filter (pcap-filter(7)); empty = everything */
+    filter: str(''),
+    snaplen: num(262144, { integer: true, min: 64, max: 262144 }),
+    promisc: bool(true),
+    /** kernel capture buffer, bytes */
+    bufferSize: num(64 * 1024 * 1024, { integer: true, min: 65536, max: 2 ** 31 - 1 }),
+  },
+  /** where alerts go (tapwatch run); several at once */
+  outputs: {
+    /** JSON-lines alert file, reopened on SIGHUP; empty path = none */
+    file: { path: str(''), format: oneOf(PAYLOAD_FORMATS, 'json') },
+    /** alerts on stdout (for journald) */
+    stdout: { enabled: bool(false), format: oneOf([...PAYLOAD_FORMATS, 'text'] as const, 'json') },
+    syslog: objList(SYSLOG_OUTPUT, ['url']),
+  },
+  daemon: {
+    /** cron expression (node-cron, seconds field optional) for the stats log line */
+    statsSchedule: str('* * * * *', 'cron'),
+    /** pino level for the daemon's own log (stderr) */
+    logLevel: oneOf(LOG_LEVELS, 'info'),
+    /** live: seconds without packets after which the packet clock is advanced by the wall clock (so idle windows still close) */
+    idleAdvance: num(2),
+    /** at SIGTERM, seconds to keep analysing packets already captured; the rest is counted, not analysed (systemd TimeoutStopSec is 15) */
+    stopDrainSeconds: num(8),
+    /** started as root: the user to switch to once the capture and the outputs are open; empty = stay */
+    user: str(''),
+    /** Prometheus endpoint host:port (GET /metrics), e.g. 127.0.0.1:9464; empty = off */
+    metrics: str('', 'listen'),
+  },
+  network: {
+    /** HOME_NET (Suricata's term): the networks tapwatch protects */
+    homeNet: strList([...PRIVATE_NETS], 'cidr'),
+  },
+  flows: {
+    timeouts: fromDefaults(DEFAULT_TIMEOUTS) as { attempt: Leaf<number>; established: Leaf<number>; closing: Leaf<number>; udp: Leaf<number> },
+    maxFlows: num(DEFAULT_MAX_FLOWS, { integer: true, min: 1, max: 4 * MAX_STATE_CAP }),
+  },
+  alerts: {
+    /** seconds a repeated alert (kind, src, dst) is folded into the first; 0 disables (Zeek: 3600) */
+    suppression: num(DEFAULT_SUPPRESSION_INTERVAL),
+    /** per-kind suppression intervals, e.g. {"port_scan": 900}; only kinds some detector raises */
+    perKind: {
+      leaf: true,
+      def: () => ({}),
+      schema: () => ({ type: 'object', propertyNames: { enum: alertKinds() }, additionalProperties: { type: 'number', minimum: 0 } }),
+    } as Leaf<Record<string, number>>,
+    /** seconds of packet time between updates of a folded alert */
+    updateEvery: num(60),
+  },
+  detectors: {
+    leaf: true,
+    def: detectorDefaults,
+    schema: () => shapeSchema(detectorsShape()),
+    merge: (cur, over) => mergeShape(detectorsShape(), cur, over) as Record<string, DetectorSettings>,
+  } as Leaf<Record<string, DetectorSettings>>,
+} satisfies Shape;
+
+export type Config = Infer<typeof CONFIG_SPEC>;
+export type SyslogOutput = Infer<typeof SYSLOG_OUTPUT>;
+export const SYSLOG_OUTPUT_DEFAULTS = defaultsOf(SYSLOG_OUTPUT) as SyslogOutput;
+
+export function defaultConfig(): Config {
+  return defaultsOf(CONFIG_SPEC) as Config;
+}
+
+/** The configuration's JSON Schema (draft 2020-12), every key optional: what one layer may contain. */
+export function configSchema(): SchemaObject {
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'tapwatch configuration', ...shapeSchema(CONFIG_SPEC) };
+}
+
+// Compiling the whole schema costs ajv ~0.3 s of CPU at every start, so each
+// top-level section (and each detector) is compiled on first use: a layer
+// that sets one key compiles one small schema.
+let ajv: Ajv2020 | null = null;
+const compiled = new Map<string, ValidateFunction>();
+function validatorFor(pointer: string, schema: () => SchemaObject): ValidateFunction {
+  let v = compiled.get(pointer);
+  if (!v) {
+    if (!ajv) {
+      ajv = new Ajv2020({ allErrors: false, verbose: true, strict: true });
+      for (const [name, check] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: (s: string) => check(s) === null });
     }
-    if (!(k in target)) throw new ConfigError(`${p}: unknown key`);
-    const cur = target[k]!;
-    if (cur !== null && typeof cur === 'object' && !Array.isArray(cur)) {
-      mergeInto(cur as Record<string, Json>, v, p);
-      continue;
-    }
-    if (OBJECT_LISTS[p]) {
-      if (!Array.isArray(v)) throw new ConfigError(`${p}: expected a list`);
-      target[k] = v.map((item, i) => {
-        const el = structuredClone(OBJECT_LISTS[p]) as Record<string, Json>;
-        mergeInto(el, item, `${p}[${i}]`);
-        return el;
-      });
-      continue;
-    }
-    if (Array.isArray(cur)) {
-      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ConfigError(`${p}: expected a list of strings`);
-      target[k] = v;
-      continue;
-    }
-    if (typeof cur === 'number') {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`${p}: expected a non-negative number, got ${JSON.stringify(v)}`);
-    } else if (typeof cur === 'boolean') {
-      if (typeof v !== 'boolean') throw new ConfigError(`${p}: expected true or false, got ${JSON.stringify(v)}`);
-    } else if (typeof v !== typeof cur) {
-      throw new ConfigError(`${p}: expected a ${typeof cur}, got ${JSON.stringify(v)}`);
-    }
-    target[k] = v;
+    v = ajv.compile(schema());
+    compiled.set(pointer, v);
   }
+  return v;
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+const fakeError = (keyword: string, instancePath: string, params: Record<string, unknown>, data: unknown, parentSchema: SchemaObject): ErrorObject =>
+  ({ keyword, instancePath, schemaPath: '', params, data, parentSchema }) as ErrorObject;
+
+/** the first schema error in `layer`, or null; the same answer as validating against configSchema() */
+function firstError(layer: unknown): ErrorObject | null {
+  const objectAt = (pointer: string, x: unknown, keys: Record<string, unknown>): ErrorObject | null => {
+    const parentSchema = { properties: keys };
+    if (!isObject(x)) return fakeError('type', pointer, { type: 'object' }, x, parentSchema);
+    const extra = Object.keys(x).find((k) => !Object.prototype.hasOwnProperty.call(keys, k));
+    return extra === undefined ? null : fakeError('additionalProperties', pointer, { additionalProperty: extra }, x, parentSchema);
+  };
+  const check = (pointer: string, schema: () => SchemaObject, x: unknown): ErrorObject | null => {
+    const v = validatorFor(pointer, schema);
+    if (v(x)) return null;
+    const e = (v.errors ?? []).find((y) => y.keyword === 'propertyNames') ?? v.errors?.[0];
+    return e ? { ...e, instancePath: pointer + e.instancePath } : fakeError('invalid', pointer, {}, x, {});
+  };
+  const top = objectAt('', layer, CONFIG_SPEC);
+  if (top) return top;
+  for (const [k, x] of Object.entries(layer as Record<string, unknown>)) {
+    const node = (CONFIG_SPEC as Shape)[k]!;
+    if (k === 'detectors') {
+      const shape = detectorsShape();
+      const bad = objectAt('/detectors', x, shape);
+      if (bad) return bad;
+      for (const [name, d] of Object.entries(x as Record<string, unknown>)) {
+        const e = check(`/detectors/${name}`, () => shapeSchema(shape[name] as Shape), d);
+        if (e) return e;
+      }
+      continue;
+    }
+    const e = check(`/${k}`, () => (isLeaf(node) ? node.schema() : shapeSchema(node)), x);
+    if (e) return e;
+  }
+  return null;
+}
+
+/** "/outputs/syslog/0/url" → "outputs.syslog[0].url" */
+function keyPath(pointer: string, extra?: string): string {
+  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (extra !== undefined) parts.push(extra);
+  let out = '';
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || '(top level)';
+}
+
+const show = (v: unknown): string => {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+};
+
+/** the closest of `names` to `s` (edit distance ≤ 2), for "did you mean" */
+function closest(s: string, names: readonly string[]): string | null {
+  let best: string | null = null, bestD = 3;
+  for (const n of names) {
+    const d = editDistance(s.toLowerCase(), n.toLowerCase());
+    if (d < bestD) { bestD = d; best = n; }
+  }
+  return best;
+}
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** one line for ajv's first error: the key path, then what is wrong with the value */
+function describe(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  const schema = e.parentSchema as SchemaObject | undefined;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(p.additionalProperty);
+      const known = Object.keys((schema?.properties as object | undefined) ?? {});
+      const near = closest(key, known);
+      return `${keyPath(e.instancePath, key)}: unknown key${near ? ` (did you mean ${near}?)` : ''}`;
+    }
+    case 'propertyNames': {
+      // ajv reports the name's enum error first, then propertyNames (preferred above): name the key, not the enum
+      const key = String(p.propertyName);
+      const kinds = ((schema?.propertyNames as SchemaObject | undefined)?.enum as string[] | undefined) ?? [];
+      const near = closest(key, kinds);
+      return `${keyPath(e.instancePath, key)}: no detector raises alerts of kind "${key}"${near ? ` (did you mean ${near}?)` : ''}; kinds: ${kinds.join(', ')}`;
+    }
+    case 'required':
+      return `${keyPath(e.instancePath, String(p.missingProperty))}: missing (required)`;
+    case 'type': {
+      const t = String(p.type);
+      const want = t === 'array' ? 'a list' : t === 'object' ? 'an object' : t === 'integer' ? 'an integer' : `a ${t}`;
+      return `${keyPath(e.instancePath)}: expected ${want}, got ${show(e.data)}`;
+    }
+    case 'enum':
+      return `${keyPath(e.instancePath)}: expected one of ${(e.schema as string[]).join(', ')}; got ${show(e.data)}`;
+    case 'format':
+      return `${keyPath(e.instancePath)}: ${FORMATS[String(p.format)]?.(String(e.data)) ?? `invalid ${String(p.format)}`}`;
+    case 'minimum':
+    case 'maximum':
+      return `${keyPath(e.instancePath)}: expected a number ${e.keyword === 'minimum' ? '≥' : '≤'} ${String(p.limit)}, got ${show(e.data)}`;
+    default:
+      return `${keyPath(e.instancePath)}: ${e.message ?? 'invalid'} (got ${show(e.data)})`;
+  }
+}
+
+/** Throws ConfigError (prefixed with where the value came from) unless `layer` is a valid (partial) configuration. */
+export function validateLayer(layer: unknown, source = ''): void {
+  const e = firstError(layer);
+  if (!e) return;
+  const msg = describe(e);
+  throw new ConfigError(source ? `${source}: ${msg}` : msg);
+}
+
+/** One layer of configuration and where it came from (a file name, "--set k=v", "--log-level", "TAPWATCH_LOG_LEVEL"). */
+export interface ConfigLayer { source: string; data: unknown }
+
+/** Validates each layer, merges them over the defaults in order, and returns the effective configuration. */
+export function resolveConfig(layers: readonly ConfigLayer[]): Config {
+  const cfg = defaultConfig();
+  for (const l of layers) mergeConfig(cfg, l.data, l.source);
+  return cfg;
+}
+
+/** Validates `over` (one layer) and deep-merges it into `base`. */
+export function mergeConfig(base: Config, over: unknown, where = ''): Config {
+  validateLayer(over, where);
+  mergeShape(CONFIG_SPEC, base as unknown as Record<string, unknown>, over);
+  return base;
 }
 
 export function loadConfigFile(path: string): unknown {
@@ -154,7 +416,7 @@ export function loadConfigFile(path: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'cannot read'}`);
+    throw new ConfigError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : 'cannot read'}`);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -168,6 +430,7 @@ export function parseSet(expr: string): unknown {
   const eq = expr.indexOf('=');
   if (eq <= 0) throw new ConfigError(`--set ${expr}: expected key.path=value`);
   const keys = expr.slice(0, eq).split('.');
+  if (keys.some((k) => k === '')) throw new ConfigError(`--set ${expr}: empty key in "${expr.slice(0, eq)}"`);
   const raw = expr.slice(eq + 1);
   let value: unknown;
   try { value = JSON.parse(raw); } catch { value = raw; }
@@ -178,4 +441,26 @@ export function parseSet(expr: string): unknown {
     else { const n: Record<string, unknown> = {}; cur[k] = n; cur = n; }
   });
   return root;
+}
+
+/**
+ * Every detector's tunables with their defaults, from the registry (analyze
+ * --help): one block per detector, "key=default" items wrapped to `width`,
+ * long lists shortened to their first entries and their length.
+ */
+export function detectorTunables(width = 96): string[] {
+  const shown = (v: unknown): string =>
+    Array.isArray(v) && v.length > 3 ? `[${v.slice(0, 2).map((x) => JSON.stringify(x)).join(',')},… ${v.length} entries]` : JSON.stringify(v);
+  const lines: string[] = [];
+  for (const s of DETECTORS) {
+    lines.push(`${s.name}:`);
+    let line = '   ';
+    for (const [k, v] of Object.entries({ enabled: true, ...s.defaults })) {
+      const item = ` ${k}=${shown(v)}`;
+      if (line.length + item.length > width && line.trim()) { lines.push(line); line = '   '; }
+      line += item;
+    }
+    lines.push(line);
+  }
+  return lines;
 }

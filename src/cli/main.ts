@@ -9,10 +9,11 @@ import { readFileSync } from 'node:fs';
 import { analyze, UsageError } from './analyze.js';
 import { run } from './run.js';
 import { CaptureError } from '../capture/live.js';
-import { validateOutputs } from '../sinks/from-config.js';
-import { defaultConfig, mergeConfig, loadConfigFile, parseSet, ConfigError, type Config } from '../config.js';
+import { PAYLOAD_FORMATS } from '../sinks/sink.js';
+import { buildDetectors } from '../detect/index.js';
+import { defaultConfig, mergeConfig, loadConfigFile, parseSet, detectorTunables, ConfigError, SYSLOG_OUTPUT_DEFAULTS, LOG_LEVELS, type Config } from '../config.js';
 import { InputError } from '../capture/reader.js';
-import { CidrError } from '../util/cidr.js';
+import { CidrError, CidrSet } from '../util/cidr.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -34,41 +35,59 @@ const THRESHOLD_FLAGS = {
   'rate-max-per-second': { path: 'detectors.event_rate.maxPerSecond', describe: 'event_rate: events per second one source may produce' },
 } as const;
 
+/** the label a flag's value is reported under: the flag, or the environment variable it came from */
+let flagSource: (flag: string) => string = (flag) => `--${flag}`;
+
+/** yargs collects a repeated option into an array: the last one given wins */
+const last = (v: unknown): unknown => (Array.isArray(v) ? v[v.length - 1] : v);
+
+/**
+ * The effective configuration: defaults, then the file, then flags and
+ * environment, then --set, each layer validated on its own (config.ts) so
+ * the error names where the bad value came from and its key path.
+ */
 function buildConfig(argv: Record<string, unknown>): Config {
   const cfg = defaultConfig();
-  if (typeof argv.config === 'string') mergeConfig(cfg, loadConfigFile(undash(argv.config)), '');
+  const file = last(argv.config);
+  if (typeof file === 'string') mergeConfig(cfg, loadConfigFile(undash(file)), undash(file));
+  const layer = (flag: string, path: string, v: unknown): void => {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new ConfigError(`${flagSource(flag)}: expected a number`);
+    mergeConfig(cfg, parseSet(`${path}=${JSON.stringify(v)}`), flagSource(flag));
+  };
+  const flag = (name: string, path: string, map: (v: unknown) => unknown = (v) => v): void => {
+    const v = last(argv[name]);
+    if (v !== undefined) layer(name, path, map(v));
+  };
   // Live-capture and output flags (run): a one-off run needs no config file.
-  const set = (path: string, v: unknown): void => { mergeConfig(cfg, parseSet(`${path}=${JSON.stringify(v)}`)); };
-  if (typeof argv.interface === 'string') set('capture.interface', argv.interface);
-  if (typeof argv.filter === 'string') set('capture.filter', argv.filter);
-  if (typeof argv.snaplen === 'number') set('capture.snaplen', argv.snaplen);
-  if (typeof argv.promisc === 'boolean') set('capture.promisc', argv.promisc);
-  if (typeof argv['buffer-size'] === 'number') set('capture.bufferSize', argv['buffer-size'] * 1024 * 1024);
+  flag('interface', 'capture.interface');
+  flag('filter', 'capture.filter');
+  flag('snaplen', 'capture.snaplen');
+  flag('promisc', 'capture.promisc');
+  flag('buffer-size', 'capture.bufferSize', (v) => (typeof v === 'number' ? Math.round(v * 1024 * 1024) : v));
   if (argv._ && (argv._ as unknown[])[0] === 'run') {
-    if (typeof argv.output === 'string' && argv.output !== '') {
-      if (undash(argv.output) === '-') { set('outputs.stdout.enabled', true); set('outputs.stdout.format', argv.payload ?? 'json'); }
-      else { set('outputs.file.path', undash(argv.output)); set('outputs.file.format', argv.payload ?? 'json'); }
+    const payload = last(argv.payload) ?? 'json';
+    const output = last(argv.output);
+    if (typeof output === 'string' && output !== '') {
+      if (undash(output) === '-') { layer('output', 'outputs.stdout.enabled', true); layer('payload', 'outputs.stdout.format', payload); }
+      else { layer('output', 'outputs.file.path', undash(output)); layer('payload', 'outputs.file.format', payload); }
     }
-    if (argv.stdout === true) { set('outputs.stdout.enabled', true); set('outputs.stdout.format', argv.payload ?? 'json'); }
+    if (argv.stdout === true) { layer('stdout', 'outputs.stdout.enabled', true); layer('payload', 'outputs.stdout.format', payload); }
     const urls = Array.isArray(argv.syslog) ? argv.syslog : argv.syslog === undefined ? [] : [argv.syslog];
     if (urls.length) {
-      cfg.outputs.syslog.push(...urls.map((u) => ({
-        url: String(u), protocol: (argv['syslog-format'] as 'rfc5424' | 'rfc3164' | undefined) ?? 'rfc5424',
-        format: String(argv.payload ?? 'json'), facility: String(argv['syslog-facility'] ?? 'local5'), appName: 'tapwatch',
-        hostname: '', spoolDir: '', spoolMaxBytes: 64 * 1024 * 1024,
-      })));
+      // flags add destinations to the file's
+      const added = urls.map((u) => ({
+        ...SYSLOG_OUTPUT_DEFAULTS, url: String(u), protocol: last(argv['syslog-format']) ?? 'rfc5424',
+        format: payload, facility: String(last(argv['syslog-facility']) ?? 'local5'),
+      }));
+      mergeConfig(cfg, { outputs: { syslog: [...cfg.outputs.syslog, ...added] } }, flagSource('syslog'));
     }
-    if (typeof argv['log-level'] === 'string') set('daemon.logLevel', argv['log-level']);
-    if (typeof argv.metrics === 'string') set('daemon.metrics', argv.metrics);
+    flag('log-level', 'daemon.logLevel');
+    flag('user', 'daemon.user');
+    flag('metrics', 'daemon.metrics');
   }
-  for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) {
-    const v = argv[flag];
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`--${flag}: expected a number`);
-    mergeConfig(cfg, parseSet(`${spec.path}=${v}`));
-  }
+  for (const [name, spec] of Object.entries(THRESHOLD_FLAGS)) flag(name, spec.path);
   const sets = argv.set;
-  for (const s of Array.isArray(sets) ? sets : sets === undefined ? [] : [sets]) mergeConfig(cfg, parseSet(String(s)));
+  for (const s of Array.isArray(sets) ? sets : sets === undefined ? [] : [sets]) mergeConfig(cfg, parseSet(String(s)), `--set ${String(s)}`);
   return cfg;
 }
 
@@ -82,7 +101,7 @@ const undash = (s: string): string => (s === DASH ? '-' : s);
  * read, so an unrelated TAPWATCH_* variable can never turn into a flag.
  */
 const ENV_OPTIONS: Record<string, readonly string[]> = {
-  run: ['interface', 'filter', 'snaplen', 'buffer-size', 'output', 'syslog', 'syslog-format', 'syslog-facility', 'payload', 'config', 'log-level', 'metrics'],
+  run: ['interface', 'filter', 'snaplen', 'buffer-size', 'output', 'syslog', 'syslog-format', 'syslog-facility', 'payload', 'config', 'log-level', 'metrics', 'user'],
   analyze: ['config'],
 };
 
@@ -90,12 +109,21 @@ function withEnv(args: string[]): string[] {
   const names = ENV_OPTIONS[args[0] ?? ''];
   if (!names) return args;
   const out = [...args];
+  const fromEnv = new Map<string, string>();
   for (const n of names) {
-    const v = process.env[`TAPWATCH_${n.toUpperCase().replace(/-/g, '_')}`];
+    const envName = `TAPWATCH_${n.toUpperCase().replace(/-/g, '_')}`;
+    const v = process.env[envName];
     if (v === undefined || v === '' || args.some((a) => a === `--${n}` || a.startsWith(`--${n}=`))) continue;
     out.push(`--${n}`, v);
+    fromEnv.set(n, envName);
   }
+  flagSource = (flag) => fromEnv.get(flag) ?? `--${flag}`;
   return out;
+}
+
+/** Everything `run` would reject at start, short of opening the capture and the outputs. */
+function checkConfig(cfg: Config): void {
+  buildDetectors(cfg.detectors, { homeNet: CidrSet.parse(cfg.network.homeNet, 'network.homeNet') });
 }
 
 async function main(): Promise<void> {
@@ -113,11 +141,12 @@ async function main(): Promise<void> {
           .option('format', { alias: 'f', choices: ['json', 'text'] as const, default: 'json' as const, describe: 'alert output format' })
           .option('events', { alias: 'e', type: 'string', describe: 'write every decoded event as one JSON line to this file' })
           .option('config', { alias: 'c', type: 'string', describe: 'configuration file (JSON)' })
-          .option('set', { type: 'string', array: true, describe: 'override a configuration key: --set detectors.event_rate.maxPerSecond=1000' })
+          .option('set', { type: 'string', nargs: 1, describe: 'override a configuration key (repeatable): --set detectors.event_rate.maxPerSecond=1000' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary and no progress line on stderr' })
           .option('sequential', { type: 'boolean', default: false, describe: 'read several files one after the other (default: merged by packet time, as one tap saw them)' });
         for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) b = b.option(flag, { type: 'number', describe: spec.describe, group: 'Detector thresholds:' });
-        return b;
+        // every detector's tunables, from the registry's defaults, so --help never lags the code
+        return b.epilog(`Detector tunables and their defaults (set with --set detectors.NAME.KEY=VALUE or in --config):\n${detectorTunables().map((l) => `  ${l}`).join('\n')}`);
       },
       async (argv) => {
         const config = buildConfig(argv as Record<string, unknown>);
@@ -140,13 +169,14 @@ async function main(): Promise<void> {
           .option('buffer-size', { type: 'number', describe: 'kernel capture buffer in MiB (default 64)' })
           .option('output', { alias: 'o', type: 'string', describe: 'append alerts to this file (JSON lines; reopened on SIGHUP); - for stdout' })
           .option('stdout', { type: 'boolean', describe: 'also write alerts to stdout (journald)' })
-          .option('syslog', { type: 'string', array: true, describe: 'syslog destination: udp://host:port, tcp://host:port, unix:///dev/log, unix-stream:///path (repeatable)' })
-          .option('syslog-format', { choices: ['rfc5424', 'rfc3164'] as const, describe: 'syslog message format (default rfc5424)' })
+          .option('syslog', { type: 'string', nargs: 1, describe: 'syslog destination: udp://host:port, tcp://host:port, unix:///dev/log, unix-stream:///path (repeatable)' })
+          .option('syslog-format', { type: 'string', describe: 'syslog message format: rfc5424 (default) or rfc3164' })
           .option('syslog-facility', { type: 'string', describe: 'syslog facility (default local5)' })
-          .option('payload', { choices: ['json', 'ecs', 'cef'] as const, describe: 'alert payload for file, stdout and syslog (default json)' })
+          .option('payload', { type: 'string', describe: `alert payload for file, stdout and syslog: ${PAYLOAD_FORMATS.join(', ')} (default json)` })
           .option('config', { alias: 'c', type: 'string', describe: 'configuration file (JSON); SIGHUP re-reads it' })
-          .option('set', { type: 'string', array: true, describe: 'override a configuration key' })
-          .option('log-level', { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, describe: 'daemon log level (stderr, JSON)' })
+          .option('set', { type: 'string', nargs: 1, describe: 'override a configuration key (repeatable)' })
+          .option('log-level', { type: 'string', describe: `daemon log level (stderr, JSON): ${LOG_LEVELS.join(', ')}` })
+          .option('user', { type: 'string', describe: 'started as root: drop to this user after opening the capture and the outputs (daemon.user)' })
           .option('metrics', { type: 'string', describe: 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (default off)' });
         for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) b = b.option(flag, { type: 'number', describe: spec.describe, group: 'Detector thresholds:' });
         return b;
@@ -160,10 +190,10 @@ async function main(): Promise<void> {
       'check-config <file>',
       'validate a configuration file and print the effective configuration',
       (y) => y.positional('file', { type: 'string', describe: 'configuration file (JSON)' })
-        .option('set', { type: 'string', array: true, describe: 'override a configuration key' }),
+        .option('set', { type: 'string', nargs: 1, describe: 'override a configuration key (repeatable)' }),
       (argv) => {
         const cfg = buildConfig({ ...argv, config: argv.file } as Record<string, unknown>);
-        validateOutputs(cfg);
+        checkConfig(cfg);
         process.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
       },
     )
@@ -174,7 +204,8 @@ async function main(): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      fail(`${msg} (see tapwatch --help)`);
+      // yargs' own messages can span lines ("Invalid values:\n  Argument: …"): one line
+      fail(`${msg.replace(/\s*\n\s*/g, ' ')} (see tapwatch --help)`);
     });
   await cli.parseAsync();
 }

@@ -28,7 +28,7 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
 import { formatSummary } from './summary.js';
 import { ShutdownGate } from '../capture/shutdown-gate.js';
-import { buildRegistry, serveMetrics, parseListen } from '../metrics/prometheus.js';
+import { buildRegistry, serveMetrics } from '../metrics/prometheus.js';
 import type { Server } from 'node:http';
 
 export interface RunOptions {
@@ -40,10 +40,6 @@ export interface RunOptions {
 export async function run(o: RunOptions): Promise<number> {
   let cfg = o.loadConfig();
   if (!cfg.capture.interface) throw new ConfigError('capture.interface: no interface given (use --interface IF or set it in the config)');
-  if (!cron.validate(cfg.daemon.statsSchedule)) throw new ConfigError(`daemon.statsSchedule: "${cfg.daemon.statsSchedule}" is not a valid cron expression`);
-  if (cfg.daemon.metrics) {
-    try { parseListen(cfg.daemon.metrics); } catch (e) { throw new ConfigError(`daemon.metrics: ${(e as Error).message}`); }
-  }
   const log = pino({ name: 'tapwatch', level: cfg.daemon.logLevel, base: { pid: process.pid } }, pino.destination(2));
   const sinkLog: SinkLogger = (level, msg, obj) => log[level](obj ?? {}, msg);
   const ctx: FormatContext = { hostname: hostname(), sensor: cfg.capture.interface, version: o.version };

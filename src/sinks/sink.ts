@@ -24,11 +24,12 @@ export type SinkLogger = (level: LogLevel, msg: string, obj?: Record<string, unk
 
 export const nullLogger: SinkLogger = () => {};
 
-/** payload formats a line-oriented sink can carry */
-export type PayloadFormat = 'json' | 'ecs' | 'cef';
+/** payload formats a line-oriented sink can carry (the configuration schema's list too: add one here) */
+export const PAYLOAD_FORMATS = ['json', 'ecs', 'cef'] as const;
+export type PayloadFormat = (typeof PAYLOAD_FORMATS)[number];
 
 export function parsePayloadFormat(s: string | undefined, allowText = false): PayloadFormat {
   const v = (s ?? 'json').toLowerCase();
-  if (v === 'json' || v === 'ecs' || v === 'cef' || (allowText && v === 'text')) return v as PayloadFormat;
-  throw new Error(`unknown payload format "${s}" (expected json, ecs${allowText ? ', cef or text' : ' or cef'})`);
+  if ((PAYLOAD_FORMATS as readonly string[]).includes(v) || (allowText && v === 'text')) return v as PayloadFormat;
+  throw new Error(`unknown payload format "${s}" (expected ${[...PAYLOAD_FORMATS, ...(allowText ? ['text'] : [])].join(', ')})`);
 }
