@@ -109,7 +109,7 @@ function mergeShape(s: Shape, target: Record<string, unknown>, over: unknown): R
 // ---------------------------------------------------------------------------
 // Formats: each is a check returning null or the reason, shared by ajv and the error text.
 
-const FORMATS: Record<string, (s: string) => string | null> = {
+export const FORMATS: Record<string, (s: string) => string | null> = {
   cidr: (s) => {
     const bad = `"${s}" is not an IPv4/IPv6 address or CIDR prefix (e.g. 10.0.0.0/8, fd00::/8)`;
     if (s.trim() === '') return bad;

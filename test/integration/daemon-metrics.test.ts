@@ -136,7 +136,7 @@ describe.skipIf(!!SKIP)('tapwatch run --metrics: Prometheus endpoint', () => {
     const bad = new Daemon({ args: ['-i', ns!.hostIf, '--metrics', 'localhost'] });
     daemons.push(bad);
     expect((await bad.waitExit()).code).toBe(2);
-    expect(bad.stderr.trim()).toMatch(/^tapwatch: daemon\.metrics: "localhost": expected host:port/);
+    expect(bad.stderr.trim()).toMatch(/^tapwatch: --metrics: daemon\.metrics: "localhost": expected host:port/);
     const holder = net.createServer();
     await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
     const port = (holder.address() as net.AddressInfo).port;
