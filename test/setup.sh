@@ -33,3 +33,21 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+# On a fresh machine `npm ci && npm run demo` runs before this script installs
+# libpcap-dev, so npm skipped the optional addon's build (or dropped it): build
+# it now that the headers are here, or the live-capture tests would be skipped.
+if ! node -e 'require("./src/capture/native")' >/dev/null 2>&1; then
+  if command -v pcap-config >/dev/null 2>&1; then
+    echo "setup: building the libpcap addon (src/capture/native)"
+    if [ -e node_modules/tapwatch-pcap ]; then
+      npm rebuild tapwatch-pcap --no-audit --no-fund
+    else
+      # npm removed the link after the failed optional build: reinstall it
+      npm install --no-save --no-audit --no-fund ./src/capture/native
+    fi
+    node -e 'require("./src/capture/native")' >/dev/null 2>&1 || { echo "setup: the libpcap addon still does not load" >&2; exit 1; }
+  else
+    echo "setup: libpcap-dev missing: the libpcap addon is not built (live-capture tests will be skipped)"
+  fi
+fi
