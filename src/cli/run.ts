@@ -22,7 +22,7 @@ import { openLive, CaptureError, type LiveCapture } from '../capture/live.js';
 import { buildDetectors } from '../detect/index.js';
 import { CidrSet } from '../util/cidr.js';
 import { buildSinks } from '../sinks/from-config.js';
-import type { AlertSink, SinkLogger } from '../sinks/sink.js';
+import { MonotonicSink, rateLimitedLogger } from '../sinks/monotonic.js';
 import type { FormatContext } from '../alerts/format/index.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
@@ -41,10 +41,13 @@ export async function run(o: RunOptions): Promise<number> {
   let cfg = o.loadConfig();
   if (!cfg.capture.interface) throw new ConfigError('capture.interface: no interface given (use --interface IF or set it in the config)');
   const log = pino({ name: 'tapwatch', level: cfg.daemon.logLevel, base: { pid: process.pid } }, pino.destination(2));
-  const sinkLog: SinkLogger = (level, msg, obj) => log[level](obj ?? {}, msg);
+  // repeated sink errors (a full spool disk fails every append) are one line per 10 s with a count
+  const sinkLog = rateLimitedLogger((level, msg, obj) => log[level](obj ?? {}, msg));
   const ctx: FormatContext = { hostname: hostname(), sensor: cfg.capture.interface, version: o.version };
 
-  let sinks: AlertSink[] = buildSinks(cfg, ctx, sinkLog);
+  let sinks: MonotonicSink[] = buildSinks(cfg, ctx, sinkLog).map((s) => new MonotonicSink(s));
+  /** outputs removed by a reload: their counters stay in the stats and the summary */
+  const removed: MonotonicSink[] = [];
   if (sinks.length === 0) log.warn('no outputs configured: alerts are only counted (use --output, --syslog or --stdout)');
   const homeNet = (c: Config) => CidrSet.parse(c.network.homeNet, 'network.homeNet');
   const pipeline = new Pipeline({
@@ -113,6 +116,7 @@ export async function run(o: RunOptions): Promise<number> {
     const detectors: Record<string, Record<string, number>> = {};
     for (const d of pipeline.detectors) detectors[d.name] = d.stats();
     const sinkStats: Record<string, Record<string, number>> = {};
+    for (const s of removed) sinkStats[s.name] = s.counters();
     for (const s of sinks) sinkStats[s.name] = s.stats();
     return {
       capture: { ...cap, notAnalysedAtShutdown: gate.skipped }, packets: st.packets, bytes: st.bytes, events: st.events, alerts: st.alerts, alerts_out: st.alertsOut,
@@ -142,9 +146,10 @@ export async function run(o: RunOptions): Promise<number> {
       log.warn('capture settings changed: they take effect on restart (the capture is never interrupted by a reload)');
     }
     if (next.daemon.metrics !== cfg.daemon.metrics) log.warn('daemon.metrics changed: the endpoint moves on restart');
-    let newSinks: AlertSink[];
+    let newSinks: MonotonicSink[];
+    const prev = new Map(sinks.map((s) => [s.name, s]));
     try {
-      newSinks = buildSinks(next, ctx, sinkLog);
+      newSinks = buildSinks(next, ctx, sinkLog).map((s) => new MonotonicSink(s, prev.get(s.name)));
     } catch (e) {
       log.error({ err: (e as Error).message }, 'reload failed: outputs rejected, keeping the running ones');
       return;
@@ -153,6 +158,13 @@ export async function run(o: RunOptions): Promise<number> {
     const old = sinks;
     sinks = newSinks;
     await Promise.all(old.map(async (s) => { try { await s.close(); } catch (e) { log.error({ sink: s.name, err: (e as Error).message }, 'closing output failed'); } }));
+    // counters stay monotonic: the new outputs carry the old ones' final counts
+    const now = new Map(sinks.map((s) => [s.name, s]));
+    for (const s of old) {
+      const n = now.get(s.name);
+      if (n) n.settle(s);
+      else if (!removed.includes(s)) removed.push(s);
+    }
     // Detectors: keep state where settings are unchanged or can be applied in place.
     const rebuilt: string[] = [];
     const kept: string[] = [];
@@ -187,6 +199,7 @@ export async function run(o: RunOptions): Promise<number> {
       const deadline = new Promise<void>((r) => setTimeout(r, 3000).unref());
       await Promise.race([Promise.all(sinks.map((s) => s.flush().catch(() => {}))), deadline]);
       await Promise.race([Promise.all(sinks.map((s) => s.close().catch(() => {}))), deadline]);
+      sinkLog.flush();
       // after flush and close, so the sink counters say what was finally delivered, spooled or dropped
       log.info(statsLine(), 'summary');
       if (metrics) await new Promise<void>((r) => { metrics!.close(() => r()); metrics!.closeAllConnections(); });
