@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import type { Alert } from '../alerts/types.js';
 import type { FormatContext } from '../alerts/format/context.js';
 import { getFormatter } from '../alerts/format/index.js';
+import { shrinkSteps } from '../alerts/shrink.js';
 import type { AlertSink, PayloadFormat, SinkLogger } from './sink.js';
 import { nullLogger } from './sink.js';
 import { SpoolFile, SpoolingStreamSender } from './spool.js';
@@ -124,7 +125,12 @@ export class SyslogSink implements AlertSink {
   private readonly build: (alert: Alert, msg: string) => string;
   private readonly sender: SpoolingStreamSender | UdpSender | UnixDgramSender;
   private truncated = 0;
+  private shortened = 0;
+  private oversize = 0;
   private readonly maxBytes: number;
+  /** JSON payloads (json, ecs) must never be cut: a cut document is invalid */
+  private readonly structured: boolean;
+  private readonly log: SinkLogger;
 
   constructor(opts: SyslogSinkOptions) {
     this.target = parseSyslogTarget(opts.target);
@@ -132,6 +138,7 @@ export class SyslogSink implements AlertSink {
     const format = opts.format ?? 'json';
     this.name = `syslog:${opts.target}`;
     this.fmt = getFormatter(format);
+    this.structured = format !== 'cef';
     const hostname = opts.hostname ?? os.hostname();
     this.ctx = { hostname, sensor: opts.sensor, version: opts.version };
     const facility = parseFacility(opts.facility);
@@ -149,6 +156,7 @@ export class SyslogSink implements AlertSink {
         ? (a, msg) => buildRfc3164(a, msg, base)
         : (a, msg) => buildRfc5424(a, msg, base);
     const logger = opts.logger ?? nullLogger;
+    this.log = logger;
     const spoolName = spoolNameFor(this.target);
     const spoolDir = opts.spoolDir ?? defaultSpoolDir();
     const spoolOpts = {
@@ -189,14 +197,37 @@ export class SyslogSink implements AlertSink {
     }
   }
 
-  /** the exact message that write() sends for this alert */
-  message(alert: Alert): string {
-    return this.build(alert, this.fmt(alert, this.ctx));
+  /**
+   * The exact message that write() sends for this alert. Over the size limit
+   * (1024 octets for RFC 3164) the alert is shrunk, evidence first, until it
+   * fits (counted as `shortened`); a JSON payload is never cut mid-document.
+   * Null when even the smallest form does not fit a JSON payload (counted
+   * `oversize`; the alert file still has it).
+   */
+  message(alert: Alert): string | null {
+    return this.compose(alert).msg;
+  }
+
+  private compose(alert: Alert): { msg: string | null; how: 'whole' | 'shortened' | 'cut' } {
+    const fits = (m: string): boolean => Buffer.byteLength(m) < this.maxBytes;
+    const m = this.build(alert, this.fmt(alert, this.ctx));
+    if (fits(m)) return { msg: m, how: 'whole' };
+    for (const small of shrinkSteps(alert)) {
+      const s = this.build(small, this.fmt(small, this.ctx));
+      if (fits(s)) return { msg: s, how: 'shortened' };
+    }
+    return { msg: this.structured ? null : m, how: 'cut' };
   }
 
   write(alert: Alert): void {
-    const msg = this.message(alert);
-    if (Buffer.byteLength(msg) >= this.maxBytes) this.truncated++;
+    const { msg, how } = this.compose(alert);
+    if (msg === null) {
+      this.oversize++;
+      this.log('error', `syslog ${this.name}: alert does not fit the ${this.maxBytes}-octet message limit even without evidence; not sent`, { kind: alert.kind });
+      return;
+    }
+    if (how === 'shortened') this.shortened++;
+    else if (how === 'cut') this.truncated++; // CEF: cut at a character boundary
     this.sender.send(msg);
   }
 
@@ -219,7 +250,7 @@ export class SyslogSink implements AlertSink {
   }
 
   stats(): Record<string, number> {
-    return { ...this.sender.stats(), truncated: this.truncated };
+    return { ...this.sender.stats(), truncated: this.truncated, shortened: this.shortened, oversize: this.oversize };
   }
 }
 

@@ -353,4 +353,43 @@ describe.skipIf(!HAVE_RSYSLOGD)('syslog sink against a real rsyslogd', () => {
     expect(sink.stats().resent_window).toBeGreaterThan(0);
     await sink.close();
   }, 30_000);
+
+  it('RFC 3164 (1024 octets): a JSON or ECS alert too big is shrunk evidence first and arrives as one valid document, marked shortened', async () => {
+    const base = { hostname: HOST, sensor: 'eth0', version: '0.1.0', spoolDir: path.join(root, 'spool-3164') };
+    const sinks = [
+      new SyslogSink({ ...base, target: `udp://127.0.0.1:${rs.udpPort}`, protocol: 'rfc3164', format: 'json' }),
+      new SyslogSink({ ...base, target: `tcp://127.0.0.1:${rs.tcpPort}`, protocol: 'rfc3164', format: 'ecs' }),
+    ];
+    const before = rs.records().length;
+    const big = (id: number): Alert => mkAlert(900 + id, {
+      summary: `big ${id} ${NASTY}`,
+      evidence: {
+        ports: Array.from({ length: 400 }, (_, i) => 1000 + i), sample_names: Array.from({ length: 50 }, (_, i) => `host-${i}.${'x'.repeat(40)}.example`),
+        distinct_ports: 400, window_s: 60, note: 'y'.repeat(3000),
+      },
+    });
+    const sent = sinks.map((s, i) => { const a = big(i); s.write(a); return { a, msg: s.message(a)! }; });
+    for (const s of sinks) await s.flush();
+    await until(() => rs.records().length >= before + 2, 10_000, 'both shortened messages in rsyslog output');
+    const recs = rs.records().slice(before);
+    sinks.forEach((s, i) => {
+      const { a, msg } = sent[i]!;
+      expect(Buffer.byteLength(msg)).toBeLessThan(1024);
+      const rec = recs.find((r) => r.raw === msg);
+      expect(rec, `message ${i} arrives byte for byte`).toBeDefined();
+      const doc = JSON.parse(rec!.msg.trimStart()) as Record<string, unknown>;
+      if (i === 0) {
+        expect(doc).toMatchObject({ kind: 'port_scan', src: a.src, dst: a.dst, evidence: { shortened: true, distinct_ports: 400, window_s: 60 } });
+        expect((doc.evidence as { ports?: number[] }).ports?.length ?? 0).toBeLessThanOrEqual(3);
+      } else {
+        expect(JSON.stringify(doc)).toContain('"shortened":true');
+        expect(doc.message).toBeTypeOf('string');
+      }
+      expect(s.stats()).toMatchObject({ shortened: 1, truncated: 0, oversize: 0 });
+    });
+    // a small alert is sent whole
+    const small = mkAlert(950);
+    expect(JSON.parse(sinks[0]!.message(small)!.split(': ').slice(1).join(': ')).evidence).toEqual({ seq: 950 });
+    for (const s of sinks) await s.close();
+  });
 });
