@@ -224,6 +224,8 @@ const CONFIG_SPEC = {
   flows: {
     timeouts: fromDefaults(DEFAULT_TIMEOUTS) as { attempt: Leaf<number>; established: Leaf<number>; closing: Leaf<number>; udp: Leaf<number> },
     maxFlows: num(DEFAULT_MAX_FLOWS, { integer: true, min: 1, max: 4 * MAX_STATE_CAP }),
+    /** seed of flow uids and alert ids (any text); empty = random per run, as Zeek's (flows/uid.ts) */
+    uidSeed: str(''),
   },
   alerts: {
     /** seconds a repeated alert (kind, src, dst) is folded into the first; 0 disables (Zeek: 3600) */

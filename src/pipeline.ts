@@ -12,6 +12,8 @@ import { EVENT_TYPES, type EventType, type NetEvent } from './events/types.js';
 import type { Alert } from './alerts/types.js';
 import type { Detector, Emit } from './detect/detector.js';
 import { AlertDedup, type DedupOptions } from './alerts/dedup.js';
+import { RecentFlows } from './flows/recent.js';
+import { UidGen, randomSeed } from './flows/uid.js';
 
 export interface PipelineOptions {
   detectors: Detector[];
@@ -25,6 +27,10 @@ export interface PipelineOptions {
   suppression?: DedupOptions;
   /** seconds of packet time between updates of a folded alert (default 60) */
   updateEvery?: number;
+  /** seed of flow uids and alert ids (flows/uid.ts); random per run when omitted */
+  uidSeed?: [number, number];
+  /** separates id sequences sharing a seed (one per worker) */
+  uidStream?: number;
 }
 
 export interface PipelineStats {
@@ -42,7 +48,8 @@ export interface PipelineStats {
   /** alerts delivered: new ones plus updates of folded ones */
   alertsOut: number;
   suppressed: number;
-  flows: { active: number; created: number; evicted: number };
+  /** evidenceAddrs/evidenceEvicted: addresses whose recent flows are kept for alert evidence (flows/recent.ts) */
+  flows: { active: number; created: number; evicted: number; evidenceAddrs: number; evidenceEvicted: number };
   /** packets whose timestamp went backwards by more than a second (kept, clock not moved back) */
   outOfOrder: number;
   firstTs: number;
@@ -61,6 +68,8 @@ export class Pipeline implements PacketSink {
   private readonly deliver: (a: Alert) => void;
   /** one attack, one alert: repeats are folded and reported as updates */
   readonly dedup: AlertDedup;
+  /** the last flows of each address, named in alert evidence */
+  private readonly recent = new RecentFlows();
   private readonly onEvent: ((e: NetEvent) => void) | undefined;
   private readonly defaultDigits: TsDigits;
   /** packet-time clock: the latest timestamp seen; never goes back */
@@ -71,22 +80,28 @@ export class Pipeline implements PacketSink {
   readonly stats: PipelineStats = {
     packets: 0, bytes: 0, ipPackets: 0, fragments: 0, nonIp: 0, decodeErrors: {}, linktypes: {}, events: {}, alerts: {},
     alertsOut: 0, suppressed: 0,
-    flows: { active: 0, created: 0, evicted: 0 }, outOfOrder: 0, firstTs: 0, lastTs: 0,
+    flows: { active: 0, created: 0, evicted: 0, evidenceAddrs: 0, evidenceEvicted: 0 }, outOfOrder: 0, firstTs: 0, lastTs: 0,
   };
 
   constructor(opts: PipelineOptions) {
     this.setDetectors(opts.detectors);
     this.onEvent = opts.onEvent;
     this.defaultDigits = opts.defaultDigits ?? 6;
-    this.dedup = new AlertDedup(opts.suppression ?? {});
+    const seed = opts.uidSeed ?? randomSeed();
+    // alert ids: their own sequence of the same seed (a flow uid and an alert id never share digits)
+    this.dedup = new AlertDedup({ ...opts.suppression, ids: new UidGen('A', seed, 0x10000 + (opts.uidStream ?? 0)) });
     this.updateEvery = opts.updateEvery ?? 60;
-    this.deliver = (a: Alert) => { this.stats.alertsOut++; opts.onAlert(a); };
+    this.deliver = (a: Alert) => {
+      this.stats.alertsOut++;
+      opts.onAlert({ ...a, evidence: this.recent.evidenceFor(a) });
+    };
     this.emitAlert = (a: Alert) => {
       this.stats.alerts[a.kind] = (this.stats.alerts[a.kind] ?? 0) + 1;
       const pass = this.dedup.offer(a);
       if (pass) this.deliver(pass); else this.stats.suppressed++;
     };
-    this.tracker = new Tracker(opts.tracker ?? {}, (e) => this.event(e));
+    this.tracker = new Tracker({ ...opts.tracker, uidSeed: seed, ...(opts.uidStream !== undefined ? { uidStream: opts.uidStream } : {}) }, (e) => this.event(e));
+    this.tracker.onFlow = (r) => this.recent.note(r);
   }
 
   packet(linktype: number, tsSec: number, tsNsec: number, buf: Buffer, off: number, caplen: number, wirelen: number, digits?: TsDigits): void {
@@ -162,7 +177,7 @@ export class Pipeline implements PacketSink {
 
   snapshot(): PipelineStats {
     const t = this.tracker.table;
-    this.stats.flows = { active: t.size, created: t.created, evicted: t.evicted };
+    this.stats.flows = { active: t.size, created: t.created, evicted: t.evicted, evidenceAddrs: this.recent.size, evidenceEvicted: this.recent.evicted };
     // Parser give-ups and recoveries (HTTP gaps, oversize header blocks, bad DNS names) are reported with the decode errors.
     for (const [k, v] of Object.entries(this.tracker.issues)) if (v > 0) this.stats.decodeErrors[k] = v;
     return this.stats;

@@ -22,6 +22,7 @@
  *   counted. Pending updates are bounded the same way (oldest dropped, counted).
  */
 import type { Alert, Severity } from './types.js';
+import { UidGen, randomSeed } from '../flows/uid.js';
 
 export interface DedupOptions {
   /** suppression interval in seconds (default 3600); 0 disables */
@@ -30,6 +31,8 @@ export interface DedupOptions {
   perKind?: Readonly<Record<string, number>>;
   /** most windows kept (default 10000) */
   maxEntries?: number;
+  /** alert id generator (default: random seed) */
+  ids?: UidGen;
 }
 
 export const DEFAULT_SUPPRESSION_INTERVAL = 3600;
@@ -57,6 +60,7 @@ export class AlertDedup {
   private readonly interval: number;
   private readonly perKind: Readonly<Record<string, number>>;
   private readonly maxEntries: number;
+  private readonly ids: UidGen;
   private readonly windows = new Map<string, Window>();
   private pending: Alert[] = [];
   /** highest packet time seen */
@@ -75,13 +79,18 @@ export class AlertDedup {
     this.interval = opts.interval ?? DEFAULT_SUPPRESSION_INTERVAL;
     this.perKind = opts.perKind ?? {};
     this.maxEntries = Math.max(1, opts.maxEntries ?? 10_000);
+    this.ids = opts.ids ?? new UidGen('A', randomSeed());
   }
 
-  /** the alert if it passes, null if it was suppressed (folded into an earlier one) */
-  offer(alert: Alert): Alert | null {
+  /**
+   * The alert if it passes (a copy with its `id`), null if it was suppressed
+   * (folded into an earlier one, whose id its update will carry).
+   */
+  offer(raw: Alert): Alert | null {
     this.c.offered++;
-    if (Number.isFinite(alert.ts) && alert.ts > this.now) this.now = alert.ts;
-    const interval = this.intervalFor(alert.kind);
+    if (Number.isFinite(raw.ts) && raw.ts > this.now) this.now = raw.ts;
+    const interval = this.intervalFor(raw.kind);
+    const alert: Alert = { id: this.ids.next(), ...raw };
     if (!(interval > 0)) {
       this.c.passed++;
       return alert;

@@ -3,6 +3,11 @@
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
 export interface Alert {
+  /**
+   * stable id, set when the alert is delivered (alerts/dedup.ts): an update
+   * carries the id of the alert it updates, so a SIEM can fold them
+   */
+  id?: string;
   /** the detector's name, e.g. "port_scan" */
   kind: string;
   severity: Severity;
@@ -20,6 +25,9 @@ export interface Alert {
   summary: string;
   /** counts, window, thresholds crossed, samples */
   evidence: Record<string, unknown>;
+  /** where one flow is the cause: its Community ID and uid (the evidence names the last few flows of every alert) */
+  community_id?: string;
+  uid?: string;
   /** MITRE ATT&CK technique id where one fits */
   technique?: string;
   /** how many raw alerts were folded into this one (dedup/suppression) */

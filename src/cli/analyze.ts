@@ -10,6 +10,7 @@ import { CidrSet } from '../util/cidr.js';
 import { eventToJson } from '../events/serialize.js';
 import { formatJson, formatText, type FormatContext } from '../alerts/format/index.js';
 import { LineWriter } from '../util/line-writer.js';
+import { parseSeed } from '../flows/uid.js';
 import { formatSummary, type FileResult } from './summary.js';
 import type { Config } from '../config.js';
 import type { Alert } from '../alerts/types.js';
@@ -62,6 +63,7 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
     tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows },
     suppression: { interval: o.config.alerts.suppression, perKind: o.config.alerts.perKind },
     updateEvery: o.config.alerts.updateEvery,
+    ...(o.config.flows.uidSeed !== '' ? { uidSeed: parseSeed(o.config.flows.uidSeed) } : {}),
     onAlert: (a) => {
       if (o.format === 'json') out.line(formatJson(a, ctx));
       else alerts.push(a);

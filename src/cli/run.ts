@@ -14,6 +14,7 @@
  * `daemon.idleAdvance` seconds), so flows still expire and an attack that
  * ended is still reported promptly.
  */
+import { parseSeed } from '../flows/uid.js';
 import { hostname } from 'node:os';
 import pino from 'pino';
 import cron from 'node-cron';
@@ -55,6 +56,7 @@ export async function run(o: RunOptions): Promise<number> {
     tracker: { timeouts: cfg.flows.timeouts, maxFlows: cfg.flows.maxFlows },
     suppression: { interval: cfg.alerts.suppression, perKind: cfg.alerts.perKind },
     updateEvery: cfg.alerts.updateEvery,
+    ...(cfg.flows.uidSeed !== '' ? { uidSeed: parseSeed(cfg.flows.uidSeed) } : {}),
     defaultDigits: 9,
     onAlert: (a) => { for (const s of sinks) s.write(a); },
   });

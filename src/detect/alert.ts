@@ -4,6 +4,8 @@ import type { Alert, Severity } from '../alerts/types.js';
 export function makeAlert(a: {
   kind: string; severity: Severity; confidence: number; ts: number; ts_first: number; ts_last: number;
   summary: string; evidence: Record<string, unknown>; src?: string; dst?: string; dport?: number; technique?: string;
+  /** the one flow behind the alert, when there is one (its event's uid and community_id) */
+  flow?: { uid?: string | undefined; community_id?: string | undefined };
 }): Alert {
   const out: Alert = {
     kind: a.kind, severity: a.severity, confidence: Math.round(a.confidence * 100) / 100,
@@ -13,6 +15,8 @@ export function makeAlert(a: {
   if (a.dst !== undefined) out.dst = a.dst;
   if (a.dport !== undefined) out.dport = a.dport;
   if (a.technique !== undefined) out.technique = a.technique;
+  if (a.flow?.community_id !== undefined) out.community_id = a.flow.community_id;
+  if (a.flow?.uid !== undefined) out.uid = a.flow.uid;
   return out;
 }
 

@@ -77,7 +77,7 @@ export class SizeAnomaly implements Detector {
           this.alerts++;
           emit(makeAlert({
             kind: this.name, severity: byRatio && bySigma ? 'medium' : 'low', confidence: byRatio && bySigma ? 0.6 : 0.4,
-            src: e.src, dst: e.dst, dport: e.dport, ts: e.ts + e.duration, ts_first: e.ts, ts_last: e.ts + e.duration,
+            src: e.src, dst: e.dst, dport: e.dport, ts: e.ts + e.duration, ts_first: e.ts, ts_last: e.ts + e.duration, flow: e,
             summary: `connection of ${size} bytes from ${e.src} to ${e.dst}:${e.dport} is ${(size / (mean || 1)).toFixed(1)}x the window mean`,
             evidence: {
               bytes: size, orig_bytes: e.orig_bytes, resp_bytes: e.resp_bytes, window_mean: Math.round(mean),

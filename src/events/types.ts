@@ -26,6 +26,10 @@ export interface EventBase extends PacketTime {
   proto: Transport;
   /** bytes: the packet's wire length for packet events; payload bytes for messages; total for conn */
   size: number;
+  /** the flow's Zeek-style uid (TCP/UDP flows; not ICMP, which tapwatch does not track as flows) */
+  uid?: string;
+  /** Community ID v1 of the flow (ICMP: of the message's type/code pair) */
+  community_id?: string;
 }
 
 export interface TcpSynEvent extends EventBase { type: 'tcp_syn'; proto: 'tcp'; }

@@ -34,6 +34,9 @@ export class Flow {
   cls: TimeoutClass = TimeoutClass.Udp;
   origAddr = '';
   respAddr = '';
+  /** Zeek-style connection uid (flows/uid.ts) and Community ID v1 (flows/community-id.ts), set once at creation */
+  uid = '';
+  community_id = '';
   /** packet time of the first packet (conn summaries carry it, as Zeek's conn.log does), inline: see start */
   startTs = 0; startSec = 0; startNsec = 0; startDigits: 6 | 9 = 6;
   last = 0;

@@ -15,11 +15,18 @@ import { HttpConnection, HttpHalf, looksLikeRequest, looksLikeResponse, newHttpI
 import { SshConnection, SshHalf, looksLikeSsh } from '../decode/ssh.js';
 import { TlsClientHalf, looksLikeTlsClientHello, looksLikeStartTls, type TlsClientHelloInfo } from '../decode/tls.js';
 import { decodeQuoted, isIcmpError } from '../decode/icmp.js';
+import { communityId, icmpCommunityId } from './community-id.js';
+import { UidGen, randomSeed } from './uid.js';
+import type { FlowRef } from './recent.js';
 import type { ConnEvent, IcmpEvent, NetEvent, PacketTime, Transport } from '../events/types.js';
 
 export interface TrackerOptions {
   timeouts?: Partial<FlowTimeouts>;
   maxFlows?: number;
+  /** seed of the flow uids (flows/uid.ts); random per run when omitted */
+  uidSeed?: [number, number];
+  /** separates uid sequences sharing a seed (one per worker) */
+  uidStream?: number;
 }
 
 /** Ports on which UDP payloads are read as DNS: DNS, mDNS, LLMNR. */
@@ -46,10 +53,16 @@ export class Tracker {
   private readonly onEvict = (f: Flow): void => this.close(f, 'evicted');
   /** What the application parsers gave up on or recovered from, over all flows (reported with the decode errors) */
   readonly issues = { ...newHttpIssues(), dns_name_too_long: 0, dns_bad_name: 0 };
+  private readonly uids: UidGen;
+  /** Community IDs of recent ICMP type/code pairs: ICMP has no flow here, so this cache is what keeps the hash per "flow" */
+  private readonly icmpIds = new Map<string, string>();
+  /** called once per new flow, after its uid and Community ID are set (the alert evidence index) */
+  onFlow: ((r: FlowRef) => void) | null = null;
 
   constructor(opts: TrackerOptions, emit: (e: NetEvent) => void) {
     this.table = new FlowTable({ ...DEFAULT_TIMEOUTS, ...opts.timeouts }, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
     this.emit = emit;
+    this.uids = new UidGen('C', opts.uidSeed ?? randomSeed(), opts.uidStream ?? 0);
   }
 
   tcp(p: Packet): void {
@@ -69,6 +82,7 @@ export class Tracker {
         ts: p.ts, tsSec: p.tsSec, tsNsec: p.tsNsec, tsDigits: p.tsDigits, type: 'tcp_syn',
         src: orig ? f.origAddr : f.respAddr, sport: orig ? f.aport : f.bport,
         dst: orig ? f.respAddr : f.origAddr, dport: orig ? f.bport : f.aport, proto: 'tcp', size: p.wirelen,
+        uid: f.uid, community_id: f.community_id,
       });
     }
     this.count(f, orig, p);
@@ -131,7 +145,7 @@ export class Tracker {
     }
     const e: IcmpEvent = {
       ts: p.ts, tsSec: p.tsSec, tsNsec: p.tsNsec, tsDigits: p.tsDigits, type: 'icmp', src, sport: 0, dst, dport: 0,
-      proto, size: p.wirelen, icmp_type: p.icmpType, icmp_code: p.icmpCode,
+      proto, size: p.wirelen, community_id: this.icmpId(v6, src, dst, p), icmp_type: p.icmpType, icmp_code: p.icmpCode,
     };
     if (quoted) e.quoted = quoted;
     this.emit(e);
@@ -154,6 +168,23 @@ export class Tracker {
     f.respAddr = addrToString(f.ver, f.b0, f.b1, f.b2, f.b3);
     f.startTs = p.ts; f.startSec = p.tsSec; f.startNsec = p.tsNsec; f.startDigits = p.tsDigits;
     f.last = p.ts;
+    f.uid = this.uids.next();
+    f.community_id = communityId(f.ver, f.proto, f.a0, f.a1, f.a2, f.a3, f.aport, f.b0, f.b1, f.b2, f.b3, f.bport);
+    if (this.onFlow !== null) this.onFlow({ uid: f.uid, community_id: f.community_id, orig: f.origAddr, resp: f.respAddr, dport: f.bport });
+  }
+
+  /** ICMP Community ID, cached per (src, dst, type, code): a ping flood hashes once, not per packet. */
+  private icmpId(v6: boolean, src: string, dst: string, p: Packet): string {
+    const key = `${src} ${dst} ${p.icmpType} ${p.icmpCode}`;
+    let id = this.icmpIds.get(key);
+    if (id === undefined) {
+      id = icmpCommunityId(v6, p.s0, p.s1, p.s2, p.s3, p.d0, p.d1, p.d2, p.d3, p.icmpType, p.icmpCode);
+      // bounded: forget the oldest pair (Map keeps insertion order)
+      if (this.icmpIds.size >= 4096) this.icmpIds.delete(this.icmpIds.keys().next().value as string);
+      this.icmpIds.set(key, id);
+      if (this.onFlow !== null) this.onFlow({ uid: '', community_id: id, orig: src, resp: dst, dport: 0 });
+    }
+    return id;
   }
 
   private count(f: Flow, orig: boolean, p: Packet): void {
@@ -205,6 +236,7 @@ export class Tracker {
       ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits,
       src: fromOrig ? f.origAddr : f.respAddr, sport: fromOrig ? f.aport : f.bport,
       dst: fromOrig ? f.respAddr : f.origAddr, dport: fromOrig ? f.bport : f.aport, proto,
+      uid: f.uid, community_id: f.community_id,
     };
   }
 
@@ -216,6 +248,7 @@ export class Tracker {
       ts: p ? p.ts : f.startTs, tsSec: p ? p.tsSec : f.startSec, tsNsec: p ? p.tsNsec : f.startNsec, tsDigits: p ? p.tsDigits : f.startDigits,
       type, src: f.origAddr, sport: f.aport,
       dst: f.respAddr, dport: f.bport, proto: 'tcp', size: f.origBytes + f.respBytes,
+      uid: f.uid, community_id: f.community_id,
     });
   }
 
@@ -231,6 +264,7 @@ export class Tracker {
       dst: f.respAddr, dport: f.bport, proto: isTcp ? 'tcp' : 'udp',
       type: 'conn',
       size: f.origBytes + f.respBytes,
+      uid: f.uid, community_id: f.community_id,
       duration: Math.max(0, f.last - f.startTs),
       orig_bytes: f.origBytes, resp_bytes: f.respBytes, orig_pkts: f.origPkts, resp_pkts: f.respPkts,
       conn_state: connState(f), history: f.history, missed_bytes: f.missedBytes, reason,
@@ -246,7 +280,7 @@ export class Tracker {
     if (m.badName) this.issues.dns_bad_name++;
     this.emit({
       ts: b.ts, tsSec: b.tsSec, tsNsec: b.tsNsec, tsDigits: b.tsDigits, src: b.src, sport: b.sport, dst: b.dst,
-      dport: b.dport, proto: b.proto, type: 'dns', size, id: m.id, is_response: m.isResponse, opcode: m.opcode, qname: m.qname,
+      dport: b.dport, proto: b.proto, type: 'dns', size, uid: b.uid, community_id: b.community_id, id: m.id, is_response: m.isResponse, opcode: m.opcode, qname: m.qname,
       qtype: m.qtype, rcode: m.rcode, qdcount: m.qdcount, ancount: m.ancount, answers: m.answers, truncated: m.truncated,
     });
   }
@@ -292,7 +326,7 @@ export class Tracker {
         this.emit({
           ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type: 'http_request',
           src: c ? f.origAddr : f.respAddr, sport: c ? f.aport : f.bport, dst: c ? f.respAddr : f.origAddr, dport: c ? f.bport : f.aport,
-          proto: 'tcp', size: r.size, method: r.method, host: r.host, uri: r.uri, version: r.version, user_agent: r.userAgent,
+          proto: 'tcp', size: r.size, uid: f.uid, community_id: f.community_id, method: r.method, host: r.host, uri: r.uri, version: r.version, user_agent: r.userAgent,
         });
       },
       response: (r: HttpResponseInfo) => {
@@ -300,7 +334,7 @@ export class Tracker {
         this.emit({
           ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type: 'http_response',
           src: c ? f.origAddr : f.respAddr, sport: c ? f.aport : f.bport, dst: c ? f.respAddr : f.origAddr, dport: c ? f.bport : f.aport,
-          proto: 'tcp', size: r.size, status: r.status, version: r.version, reason_phrase: r.reason, length: r.length,
+          proto: 'tcp', size: r.size, uid: f.uid, community_id: f.community_id, status: r.status, version: r.version, reason_phrase: r.reason, length: r.length,
         });
       },
     });
@@ -319,7 +353,7 @@ export class Tracker {
         this.emit({
           ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type: 'tls_client_hello',
           src: c ? f.origAddr : f.respAddr, sport: c ? f.aport : f.bport, dst: c ? f.respAddr : f.origAddr, dport: c ? f.bport : f.aport,
-          proto: 'tcp', size: h.size, sni: h.sni, version: h.version, alpn: h.alpn,
+          proto: 'tcp', size: h.size, uid: f.uid, community_id: f.community_id, sni: h.sni, version: h.version, alpn: h.alpn,
         });
       }
       // Done either way: later segments of this connection are not looked at.

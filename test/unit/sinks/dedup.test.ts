@@ -48,13 +48,14 @@ describe('AlertDedup', () => {
   it('flush() folds suppressed alerts into an update of the first: count, ts_last, max severity, update: true', () => {
     const d = new AlertDedup({ interval: 60 });
     const first = a(100);
-    d.offer(first);
+    const passed = d.offer(first)!;
     d.offer(a(110, { count: 3 }));
     d.offer(a(120, { severity: 'high', ts_first: 90 }));
     const [u, ...rest] = d.flush();
     expect(rest).toHaveLength(0);
     expect(u).toEqual({
       ...first,
+      id: passed.id,
       count: 5,
       ts: 120,
       ts_first: 90,
@@ -135,6 +136,23 @@ describe('AlertDedup', () => {
     d.offer(a(100));
     expect(d.offer(a(95))).toBeNull();
     expect(d.flush()[0]).toMatchObject({ count: 2, ts: 100, ts_first: 90 });
+  });
+});
+
+describe('AlertDedup: alert ids', () => {
+  it('gives every passing alert its own id and every update the id of the alert it updates', () => {
+    const d = new AlertDedup({ interval: 60, perKind: { beaconing: 0 } });
+    const x = d.offer(a(0))!, y = d.offer(a(1, { dst: '10.0.0.3' }))!;
+    const z = d.offer(a(2, { kind: 'beaconing' }))!;
+    d.offer(a(5)); d.offer(a(6, { dst: '10.0.0.3' }));
+    const ids = [x.id, y.id, z.id];
+    expect(ids.every((i) => typeof i === 'string' && /^A[0-9A-Za-z]{18}$/.test(i))).toBe(true);
+    expect(new Set(ids).size).toBe(3);
+    const ups = d.flush();
+    expect(ups.map((u) => [u.update, u.id])).toEqual([[true, x.id], [true, y.id]]);
+    // a later window of the same key is a new alert: a new id
+    const w = d.offer(a(100))!;
+    expect(ids).not.toContain(w.id);
   });
 });
 
