@@ -310,8 +310,8 @@ type Field = 'src' | 'dst' | 'dns.qname' | 'dns.answer' | 'http.host';
 interface Hit {
   ref: number; list: string; indicator: string; field: Field; value: string; match: string;
   host: string; src: string; dst: string; dport: number | undefined;
-  /** the flow of the event that matched (uid, community_id) */
-  flow: { uid?: string | undefined; community_id?: string | undefined };
+  /** the flow of the event that matched */
+  uid: string | undefined; community_id: string | undefined;
   first: number; last: number; alertTs: number;
   /** hits since the alert that opened the current suppression window */
   count: number;
@@ -467,7 +467,7 @@ export class ThreatIntel implements Detector {
     if (match === 'cidr' && !indicator.includes('/')) match = 'exact';
     h = {
       ref, list, indicator, field, value, match, host, src: e.src, dst: e.dst, dport: e.type === 'icmp' ? undefined : e.dport,
-      flow: { uid: e.uid, community_id: e.community_id }, first: ts, last: ts, alertTs: ts, count: 1, reported: 1,
+      uid: e.uid, community_id: e.community_id, first: ts, last: ts, alertTs: ts, count: 1, reported: 1,
     };
     this.hits.set(key, h);
     this.open.set(key, h);
@@ -481,7 +481,7 @@ export class ThreatIntel implements Detector {
     const a = makeAlert({
       kind: this.name, severity: 'high', confidence: h.match === 'parent_domain' ? 0.8 : 0.9,
       src: h.src, dst: h.dst, ...(h.dport !== undefined ? { dport: h.dport } : {}),
-      ts, ts_first: h.first, ts_last: h.last, flow: h.flow,
+      ts, ts_first: h.first, ts_last: h.last, flow: h,
       summary: update
         ? `${h.host}: ${h.count} hits on indicator ${h.indicator} (${h.list}) since ${h.first}`
         : `${h.host} ${h.field === 'src' ? 'contacted by' : 'talks to'} ${what} (${h.field}), indicator ${h.indicator} from ${h.list}`,
