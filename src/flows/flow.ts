@@ -90,7 +90,7 @@ export class Flow {
   /** Back to a fresh record (recycling); the key, links and addresses are set by the table and tracker. */
   reset(): void {
     this.chain = this.prev = this.next = null;
-    this.origAddr = this.respAddr = '';
+    this.origAddr = this.respAddr = this.uid = this.community_id = '';
     this.origPkts = this.respPkts = this.origBytes = this.respBytes = 0;
     this.bits = 0;
     this.history = '';
