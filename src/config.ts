@@ -23,6 +23,7 @@ import { PAYLOAD_FORMATS } from './sinks/sink.js';
 import { parseSyslogTarget } from './sinks/syslog.js';
 import { parseFacility } from './sinks/syslog-format.js';
 import { parseListen } from './metrics/prometheus.js';
+import { parseRedisUrl } from './sinks/redis.js';
 
 export class ConfigError extends Error {}
 
@@ -122,6 +123,10 @@ export const FORMATS: Record<string, (s: string) => string | null> = {
   'syslog-url': (s) => {
     try { parseSyslogTarget(s); return null; } catch (e) { return (e as Error).message; }
   },
+  'redis-url': (s) => {
+    if (s === '') return null;
+    try { parseRedisUrl(s); return null; } catch (e) { return (e as Error).message; }
+  },
   listen: (s) => {
     if (s === '') return null;
     try { parseListen(s); return null; } catch (e) { return (e as Error).message; }
@@ -202,6 +207,22 @@ const CONFIG_SPEC = {
     /** alerts on stdout (for journald) */
     stdout: { enabled: bool(false), format: oneOf([...PAYLOAD_FORMATS, 'text'] as const, 'json') },
     syslog: objList(SYSLOG_OUTPUT, ['url']),
+    /** Redis Streams (sinks/redis.ts); empty url = off */
+    redis: {
+      /** redis://host[:port][/db] or unix:///path/redis.sock */
+      url: str('', 'redis-url'),
+      /** stream key for alerts */
+      stream: str('tapwatch:alerts'),
+      /** XADD MAXLEN ~ bound on each stream's length */
+      maxLen: num(1_000_000, { integer: true, min: 1 }),
+      format: oneOf(['json', 'ecs'] as const, 'json'),
+      /** also every event, to eventsStream (a second connection and spool) */
+      events: bool(false),
+      eventsStream: str('tapwatch:events'),
+      /** on-disk spool while Redis is down; empty = $STATE_DIRECTORY/spool or tmp */
+      spoolDir: str(''),
+      spoolMaxBytes: num(64 * 1024 * 1024, { integer: true, min: 4096 }),
+    },
   },
   daemon: {
     /** cron expression (node-cron, seconds field optional) for the stats log line */

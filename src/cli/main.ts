@@ -85,6 +85,9 @@ function buildConfig(argv: Record<string, unknown>): Config {
     flag('log-level', 'daemon.logLevel');
     flag('user', 'daemon.user');
     flag('metrics', 'daemon.metrics');
+    flag('redis', 'outputs.redis.url');
+    if (last(argv.redis) !== undefined && payload === 'ecs') layer('payload', 'outputs.redis.format', 'ecs');
+    if (argv['redis-events'] === true) layer('redis-events', 'outputs.redis.events', true);
   }
   for (const [name, spec] of Object.entries(THRESHOLD_FLAGS)) flag(name, spec.path);
   const sets = argv.set;
@@ -102,7 +105,7 @@ const undash = (s: string): string => (s === DASH ? '-' : s);
  * read, so an unrelated TAPWATCH_* variable can never turn into a flag.
  */
 const ENV_OPTIONS: Record<string, readonly string[]> = {
-  run: ['interface', 'filter', 'snaplen', 'buffer-size', 'output', 'syslog', 'syslog-format', 'syslog-facility', 'payload', 'config', 'log-level', 'metrics', 'user'],
+  run: ['interface', 'filter', 'snaplen', 'buffer-size', 'output', 'syslog', 'syslog-format', 'syslog-facility', 'payload', 'config', 'log-level', 'metrics', 'user', 'redis'],
   analyze: ['config'],
 };
 
@@ -179,6 +182,8 @@ async function main(): Promise<void> {
           .option('set', { type: 'string', nargs: 1, describe: 'override a configuration key (repeatable)' })
           .option('log-level', { type: 'string', describe: `daemon log level (stderr, JSON): ${LOG_LEVELS.join(', ')}` })
           .option('user', { type: 'string', describe: 'started as root: drop to this user after opening the capture and the outputs (daemon.user)' })
+          .option('redis', { type: 'string', describe: 'alerts to a Redis stream (XADD tapwatch:alerts): redis://host:port or unix:///path' })
+          .option('redis-events', { type: 'boolean', describe: 'with --redis: every event too, to tapwatch:events' })
           .option('metrics', { type: 'string', describe: 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (default off)' });
         for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) b = b.option(flag, { type: 'number', describe: spec.describe, group: 'Detector thresholds:' });
         return b;

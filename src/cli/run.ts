@@ -31,6 +31,8 @@ import { formatSummary } from './summary.js';
 import { ShutdownGate } from '../capture/shutdown-gate.js';
 import { buildRegistry, serveMetrics } from '../metrics/prometheus.js';
 import type { Server } from 'node:http';
+import { RedisSink } from '../sinks/redis.js';
+import { eventToJson } from '../events/serialize.js';
 
 export interface RunOptions {
   /** builds the effective configuration (file + environment + flags); called again on SIGHUP */
@@ -59,6 +61,13 @@ export async function run(o: RunOptions): Promise<number> {
     ...(cfg.flows.uidSeed !== '' ? { uidSeed: parseSeed(cfg.flows.uidSeed) } : {}),
     defaultDigits: 9,
     onAlert: (a) => { for (const s of sinks) s.write(a); },
+    // events leave the process only when an output asks for them (no per-event cost otherwise)
+    ...(cfg.outputs.redis.url && cfg.outputs.redis.events ? {
+      onEvent: (e) => {
+        let line: string | null = null;
+        for (const s of sinks) if (s instanceof RedisSink && s.events) s.writeEvent(e.type, line ??= eventToJson(e));
+      },
+    } : {}),
   });
 
   let live: LiveCapture;

@@ -8,6 +8,7 @@ import { StdoutSink } from './stdout.js';
 import { SyslogSink, parseSyslogTarget } from './syslog.js';
 import { parseFacility } from './syslog-format.js';
 import type { FormatContext } from '../alerts/format/index.js';
+import { RedisSink, parseRedisUrl } from './redis.js';
 
 function check<T>(path: string, f: () => T): T {
   try {
@@ -29,6 +30,14 @@ export function validateOutputs(cfg: Config): void {
     check(`${p}.facility`, () => parseFacility(s.facility));
     if (s.protocol !== 'rfc5424' && s.protocol !== 'rfc3164') throw new ConfigError(`${p}.protocol: expected rfc5424 or rfc3164, got "${s.protocol}"`);
   });
+  const r = o.redis;
+  if (r.url) {
+    check('outputs.redis.url', () => parseRedisUrl(r.url));
+    if (r.format !== 'json' && r.format !== 'ecs') throw new ConfigError(`outputs.redis.format: expected json or ecs, got "${r.format}"`);
+    if (!r.stream) throw new ConfigError('outputs.redis.stream: empty stream key');
+    if (r.events && !r.eventsStream) throw new ConfigError('outputs.redis.eventsStream: empty stream key');
+    if (!Number.isInteger(r.maxLen) || r.maxLen < 1) throw new ConfigError(`outputs.redis.maxLen: expected a positive integer, got ${r.maxLen}`);
+  }
 }
 
 export function buildSinks(cfg: Config, ctx: FormatContext, logger: SinkLogger): AlertSink[] {
@@ -42,6 +51,13 @@ export function buildSinks(cfg: Config, ctx: FormatContext, logger: SinkLogger):
       target: s.url, protocol: s.protocol, format: parsePayloadFormat(s.format), facility: s.facility,
       ...(s.hostname ? { hostname: s.hostname } : {}), appName: s.appName, sensor: ctx.sensor, version: ctx.version,
       ...(s.spoolDir ? { spoolDir: s.spoolDir } : {}), spoolMaxBytes: s.spoolMaxBytes, logger,
+    }));
+  }
+  if (o.redis.url) {
+    const r = o.redis;
+    sinks.push(new RedisSink({
+      url: r.url, stream: r.stream, maxLen: r.maxLen, format: r.format as 'json' | 'ecs', ctx, logger,
+      ...(r.events ? { eventsStream: r.eventsStream } : {}), ...(r.spoolDir ? { spoolDir: r.spoolDir } : {}), spoolMaxBytes: r.spoolMaxBytes,
     }));
   }
   return sinks;
