@@ -247,6 +247,8 @@ const CONFIG_SPEC = {
     maxFlows: num(DEFAULT_MAX_FLOWS, { integer: true, min: 1, max: 4 * MAX_STATE_CAP }),
     /** seed of flow uids and alert ids (any text); empty = random per run, as Zeek's (flows/uid.ts) */
     uidSeed: str(''),
+    /** flow worker threads for analyze (src/parallel/); 1 = the single-thread pipeline, 0 = one per core */
+    workers: num(1, { integer: true, min: 0, max: 256 }),
   },
   alerts: {
     /** seconds a repeated alert (kind, src, dst) is folded into the first; 0 disables (Zeek: 3600) */

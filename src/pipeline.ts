@@ -12,7 +12,7 @@ import { EVENT_TYPES, type EventType, type NetEvent } from './events/types.js';
 import type { Alert } from './alerts/types.js';
 import type { Detector, Emit } from './detect/detector.js';
 import { AlertDedup, type DedupOptions } from './alerts/dedup.js';
-import { RecentFlows } from './flows/recent.js';
+import { RecentFlows, type FlowRef } from './flows/recent.js';
 import { UidGen, randomSeed } from './flows/uid.js';
 
 export interface PipelineOptions {
@@ -31,6 +31,12 @@ export interface PipelineOptions {
   uidSeed?: [number, number];
   /** separates id sequences sharing a seed (one per worker) */
   uidStream?: number;
+  /**
+   * A flow worker's pipeline (parallel mode): the packets it sees are a share of the
+   * stream, so it never moves its clock itself; the dispatcher calls advance() at
+   * the packets where the whole stream's clock ticks.
+   */
+  externalClock?: boolean;
 }
 
 export interface PipelineStats {
@@ -54,6 +60,8 @@ export interface PipelineStats {
   outOfOrder: number;
   firstTs: number;
   lastTs: number;
+  /** parallel mode: packets dispatched to and events produced by each flow worker (they add up to packets and events) */
+  workers?: { packets: number; events: number }[];
 }
 
 export class Pipeline implements PacketSink {
@@ -76,6 +84,7 @@ export class Pipeline implements PacketSink {
   now = 0;
   private tickSecond = -1;
   private lastUpdate = 0;
+  private readonly externalClock: boolean;
   private readonly updateEvery: number;
   readonly stats: PipelineStats = {
     packets: 0, bytes: 0, ipPackets: 0, fragments: 0, nonIp: 0, decodeErrors: {}, linktypes: {}, events: {}, alerts: {},
@@ -91,6 +100,7 @@ export class Pipeline implements PacketSink {
     // alert ids: their own sequence of the same seed (a flow uid and an alert id never share digits)
     this.dedup = new AlertDedup({ ...opts.suppression, ids: new UidGen('A', seed, 0x10000 + (opts.uidStream ?? 0)) });
     this.updateEvery = opts.updateEvery ?? 60;
+    this.externalClock = opts.externalClock ?? false;
     this.deliver = (a: Alert) => {
       this.stats.alertsOut++;
       opts.onAlert({ ...a, evidence: this.recent.evidenceFor(a) });
@@ -101,7 +111,7 @@ export class Pipeline implements PacketSink {
       if (pass) this.deliver(pass); else this.stats.suppressed++;
     };
     this.tracker = new Tracker({ ...opts.tracker, uidSeed: seed, ...(opts.uidStream !== undefined ? { uidStream: opts.uidStream } : {}) }, (e) => this.event(e));
-    this.tracker.onFlow = (r) => this.recent.note(r);
+    this.tracker.onFlow = (r) => this.noteFlow(r);
   }
 
   packet(linktype: number, tsSec: number, tsNsec: number, buf: Buffer, off: number, caplen: number, wirelen: number, digits?: TsDigits): void {
@@ -116,7 +126,7 @@ export class Pipeline implements PacketSink {
     p.ts = ts;
     p.caplen = caplen;
     p.wirelen = wirelen;
-    if (ts > this.now) {
+    if (this.externalClock) { /* clock moved by the dispatcher */ } else if (ts > this.now) {
       if (st.firstTs === 0) st.firstTs = ts;
       this.now = ts;
       st.lastTs = ts;
@@ -183,7 +193,11 @@ export class Pipeline implements PacketSink {
     return this.stats;
   }
 
-  private event(e: NetEvent): void {
+  /** a new flow for the alert-evidence index (parallel mode: from a flow worker) */
+  noteFlow(r: FlowRef): void { this.recent.note(r); }
+
+  /** One event into the detector stage (parallel mode: merged from the flow workers). */
+  event(e: NetEvent): void {
     this.stats.events[e.type] = (this.stats.events[e.type] ?? 0) + 1;
     if (this.onEvent) this.onEvent(e);
     const ds = this.routes[e.type];

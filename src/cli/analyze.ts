@@ -1,6 +1,6 @@
 /** `tapwatch analyze FILE...`: offline captures through the whole pipeline. */
 import { statSync, accessSync, constants } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { Pipeline } from '../pipeline.js';
 import { readCapture, InputError } from '../capture/reader.js';
 import { readMerged } from '../capture/merge.js';
@@ -10,7 +10,9 @@ import { CidrSet } from '../util/cidr.js';
 import { eventToJson } from '../events/serialize.js';
 import { formatJson, formatText, type FormatContext } from '../alerts/format/index.js';
 import { LineWriter } from '../util/line-writer.js';
-import { parseSeed } from '../flows/uid.js';
+import { parseSeed, randomSeed } from '../flows/uid.js';
+import { ParallelAnalysis } from '../parallel/parallel.js';
+import type { PacketSink } from '../capture/types.js';
 import { formatSummary, type FileResult } from './summary.js';
 import type { Config } from '../config.js';
 import type { Alert } from '../alerts/types.js';
@@ -58,22 +60,28 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
   const out = new LineWriter(o.output);
   const events = o.events ? new LineWriter(o.events) : null;
   const alerts: Alert[] = [];
+  const seed = o.config.flows.uidSeed !== '' ? parseSeed(o.config.flows.uidSeed) : randomSeed();
   const pipeline = new Pipeline({
     detectors: buildDetectors(o.config.detectors, { homeNet: CidrSet.parse(o.config.network.homeNet, 'network.homeNet') }),
     tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows },
     suppression: { interval: o.config.alerts.suppression, perKind: o.config.alerts.perKind },
     updateEvery: o.config.alerts.updateEvery,
-    ...(o.config.flows.uidSeed !== '' ? { uidSeed: parseSeed(o.config.flows.uidSeed) } : {}),
+    uidSeed: seed,
     onAlert: (a) => {
       if (o.format === 'json') out.line(formatJson(a, ctx));
       else alerts.push(a);
     },
     ...(events ? { onEvent: (e) => events.line(eventToJson(e)) } : {}),
   });
+  const nw = o.config.flows.workers === 0 ? availableParallelism() : o.config.flows.workers;
+  const par = nw > 1
+    ? new ParallelAnalysis(pipeline, { workers: nw, tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows }, uidSeed: seed })
+    : null;
+  const sink: PacketSink = par ?? pipeline;
   const results: FileResult[] = [];
   let code = 0;
   const total = o.files.reduce((n, f) => n + (f === '-' ? 0 : statSync(f).size), 0);
-  const progress = new ProgressLine({ stream: o.quiet ? nullTty : process.stderr, total: o.files.includes('-') ? 0 : total, packets: () => pipeline.stats.packets });
+  const progress = new ProgressLine({ stream: o.quiet ? nullTty : process.stderr, total: o.files.includes('-') ? 0 : total, packets: () => (par ? par.packets : pipeline.stats.packets) });
   const warn = (name: string, r: { packets: number; warning?: string }): void => {
     const fr: FileResult = { path: name, packets: r.packets };
     if (r.warning) {
@@ -85,7 +93,7 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
     results.push(fr);
   };
   if (o.files.length > 1 && !o.sequential) {
-    for (const m of await readMerged(o.files, pipeline, progress.counter)) {
+    for (const m of await readMerged(o.files, sink, progress.counter)) {
       if (!m.error) { warn(m.path, m.result); continue; }
       // an unreadable input is left out of the merge; the others are analysed and the run fails
       progress.stop();
@@ -96,7 +104,7 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
   } else for (const f of o.files) {
     const name = f === '-' ? 'stdin' : f;
     try {
-      warn(name, await readCapture(f, pipeline, undefined, progress.counter));
+      warn(name, await readCapture(f, sink, undefined, progress.counter));
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       progress.stop();
@@ -108,7 +116,7 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
     }
   }
   progress.stop();
-  const stats = pipeline.finish();
+  const stats = par ? par.finish() : pipeline.finish();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (o.format === 'text') {
     out.line(alerts.length === 0 ? 'no alerts' : `${alerts.length} alert${alerts.length === 1 ? '' : 's'}:`);

@@ -65,6 +65,7 @@ function buildConfig(argv: Record<string, unknown>): Config {
   flag('promisc', 'capture.promisc');
   flag('buffer-size', 'capture.bufferSize', (v) => (typeof v === 'number' ? Math.round(v * 1024 * 1024) : v));
   flag('uid-seed', 'flows.uidSeed');
+  flag('workers', 'flows.workers');
   if (argv._ && (argv._ as unknown[])[0] === 'run') {
     const payload = last(argv.payload) ?? 'json';
     const output = last(argv.output);
@@ -148,7 +149,8 @@ async function main(): Promise<void> {
           .option('set', { type: 'string', nargs: 1, describe: 'override a configuration key (repeatable): --set detectors.event_rate.maxPerSecond=1000' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary and no progress line on stderr' })
           .option('sequential', { type: 'boolean', default: false, describe: 'read several files one after the other (default: merged by packet time, as one tap saw them)' })
-          .option('uid-seed', { type: 'string', describe: 'seed of flow uids and alert ids (flows.uidSeed): the same seed over the same input gives the same ids; default random per run' });
+          .option('uid-seed', { type: 'string', describe: 'seed of flow uids and alert ids (flows.uidSeed): the same seed over the same input gives the same ids; default random per run' })
+          .option('workers', { type: 'number', describe: 'flow worker threads (flows.workers): 1 = single thread, 0 = one per core; the alerts are the same for any number' });
         for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) b = b.option(flag, { type: 'number', describe: spec.describe, group: 'Detector thresholds:' });
         // every detector's tunables, from the registry's defaults, so --help never lags the code
         return b.epilog(`Detector tunables and their defaults (set with --set detectors.NAME.KEY=VALUE or in --config):\n${detectorTunables().map((l) => `  ${l}`).join('\n')}`);

@@ -18,6 +18,7 @@ export function formatSummary(st: PipelineStats, files: FileResult[], seconds: n
     `packets: ${st.packets}  bytes: ${st.bytes}  ip: ${st.ipPackets}  non-ip: ${st.nonIp}  IP fragments held for reassembly: ${st.fragments}`,
     `packet time span: ${span.toFixed(3)} s  analysis took ${seconds.toFixed(2)} s (${seconds > 0 ? Math.round(st.packets / seconds) : 0} packets/s)`,
     `flows: ${st.flows.created} created, ${st.flows.evicted} evicted by the table cap`,
+    ...(st.workers ? workerLines(st.workers, st.events) : []),
     ...table('events by type', st.events),
     ...table('alerts raised by kind', st.alerts),
     `alerts written: ${st.alertsOut} (repeats folded by suppression: ${st.suppressed})`,
@@ -26,4 +27,14 @@ export function formatSummary(st: PipelineStats, files: FileResult[], seconds: n
   if (Object.keys(st.linktypes).length) lines.push(...table('packets with unsupported link types', st.linktypes));
   if (st.outOfOrder) lines.push(`out-of-order packets (more than 1 s back in time): ${st.outOfOrder}`);
   return lines.join('\n');
+}
+
+/** Parallel mode: what each flow worker got and produced, beside what the detectors got (they must add up). */
+function workerLines(ws: { packets: number; events: number }[], events: Record<string, number>): string[] {
+  const p = ws.map((w) => w.packets), e = ws.map((w) => w.events);
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  return [
+    `workers: packets ${sum(p)} (${p.join(' + ')}), events ${sum(e)} (${e.join(' + ')})`,
+    `events delivered to the detectors: ${sum(Object.values(events))}`,
+  ];
 }

@@ -29,12 +29,23 @@ export function decodePacket(pkt: Packet, linktype: number, buf: Buffer, off: nu
   pkt.buf = buf;
   const end = off + caplen;
   pkt.end = end;
+  const r = decodeLink(pkt, linktype, buf, off, end);
+  if (r < 0) return -r as DecodeIssue;
+  return decodeIp(pkt, buf, (r - (r & 7)) / 8, r & 7, 0);
+}
+
+/**
+ * The link layer: returns ipOffset * 8 + ipVersion (4 or 6), or −DecodeIssue.
+ * Also what the parallel dispatcher reads to find a packet's addresses.
+ */
+export function decodeLink(pkt: Packet, linktype: number, buf: Buffer, off: number, end: number): number {
+  const caplen = end - off;
   let ipVer = 0;
   let p = off;
   switch (linktype) {
     case LINKTYPE.ETHERNET: {
       const r = decodeEthernet(pkt, buf, off, end);
-      if (r < 0) return DecodeIssue.TruncatedLink;
+      if (r < 0) return -DecodeIssue.TruncatedLink;
       const type = Math.floor(r / 4294967296);
       p = r - type * 4294967296;
       ipVer = type === ETH_IPV4 ? 4 : type === ETH_IPV6 ? 6 : 0;
@@ -43,7 +54,7 @@ export function decodePacket(pkt: Packet, linktype: number, buf: Buffer, off: nu
     case LINKTYPE.LINUX_SLL:
     case LINKTYPE.LINUX_SLL2: {
       const r = linktype === LINKTYPE.LINUX_SLL ? decodeSll(buf, off, end) : decodeSll2(buf, off, end);
-      if (r < 0) return DecodeIssue.TruncatedLink;
+      if (r < 0) return -DecodeIssue.TruncatedLink;
       const type = Math.floor(r / 4294967296);
       p = r - type * 4294967296;
       ipVer = type === ETH_IPV4 ? 4 : type === ETH_IPV6 ? 6 : 0;
@@ -52,7 +63,7 @@ export function decodePacket(pkt: Packet, linktype: number, buf: Buffer, off: nu
     case LINKTYPE.NULL:
     case LINKTYPE.LOOP: {
       const v = decodeNullFamily(buf, off, end, linktype === LINKTYPE.LOOP);
-      if (v < 0) return DecodeIssue.TruncatedLink;
+      if (v < 0) return -DecodeIssue.TruncatedLink;
       ipVer = v;
       p = off + 4;
       break;
@@ -60,16 +71,16 @@ export function decodePacket(pkt: Packet, linktype: number, buf: Buffer, off: nu
     case LINKTYPE.RAW:
     case 12: // LINKTYPE_RAW's old DLT number on some BSDs
     case 14:
-      if (caplen < 1) return DecodeIssue.TruncatedLink;
+      if (caplen < 1) return -DecodeIssue.TruncatedLink;
       ipVer = buf[off]! >> 4;
       break;
     case LINKTYPE.IPV4: ipVer = 4; break;
     case LINKTYPE.IPV6: ipVer = 6; break;
     default:
-      return DecodeIssue.UnknownLinktype;
+      return -DecodeIssue.UnknownLinktype;
   }
-  if (ipVer !== 4 && ipVer !== 6) return DecodeIssue.NotIp;
-  return decodeIp(pkt, buf, p, ipVer, 0);
+  if (ipVer !== 4 && ipVer !== 6) return -DecodeIssue.NotIp;
+  return p * 8 + ipVer;
 }
 
 function decodeIp(pkt: Packet, buf: Buffer, p: number, ipVer: number, depth: number): DecodeIssue {

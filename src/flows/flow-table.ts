@@ -56,6 +56,12 @@ export class FlowTable {
   size = 0;
   evicted = 0;
   created = 0;
+  /**
+   * Sequence number of the packet being processed, set by a flow worker (parallel
+   * mode): stamped on each touched flow, so expiries from several tables merge in
+   * the order one table would have expired them. 0 in single-thread mode.
+   */
+  clock = 0;
   /** set by lookup: whether the packet goes orig → resp */
   isOrig = true;
 
@@ -120,6 +126,7 @@ export class FlowTable {
   /** Marks activity: moves the flow to the tail of its (possibly new) class list. */
   touch(f: Flow, now: number, cls: TimeoutClass): void {
     f.last = now;
+    f.touchSeq = this.clock;
     if (f.cls === cls && this.tails[cls] === f) return;
     this.unlink(f);
     f.cls = cls;

@@ -40,6 +40,8 @@ export class Flow {
   /** packet time of the first packet (conn summaries carry it, as Zeek's conn.log does), inline: see start */
   startTs = 0; startSec = 0; startNsec = 0; startDigits: 6 | 9 = 6;
   last = 0;
+  /** FlowTable.clock at the last touch: the flow's place in its timeout list (parallel mode orders expiries by it) */
+  touchSeq = 0;
   origPkts = 0; respPkts = 0;
   /** payload bytes each way */
   origBytes = 0; respBytes = 0;

@@ -252,7 +252,15 @@ export class Tracker {
     });
   }
 
+  /** the flow whose closing events are being emitted (parallel mode orders them by it), else null */
+  closing: Flow | null = null;
+
   private close(f: Flow, reason: ConnEvent['reason']): void {
+    this.closing = f;
+    try { this.closeFlow(f, reason); } finally { this.closing = null; }
+  }
+
+  private closeFlow(f: Flow, reason: ConnEvent['reason']): void {
     f.origStream?.finish();
     f.respStream?.finish();
     const isTcp = f.proto === IPPROTO_TCP;
