@@ -102,6 +102,7 @@ export class Flow {
     this.holeOrig = false;
     this.app = App.Undecided;
     this.probes = 0;
+    this.touchSeq = 0;
     this.origStream = this.respStream = null;
   }
 }
