@@ -30,6 +30,7 @@ import { ConfigError } from '../config.js';
 import { formatSummary } from './summary.js';
 import { ShutdownGate } from '../capture/shutdown-gate.js';
 import { buildRegistry, serveMetrics } from '../metrics/prometheus.js';
+import { dropPrivileges } from './privdrop.js';
 import type { Server } from 'node:http';
 import { RedisSink } from '../sinks/redis.js';
 import { eventToJson } from '../events/serialize.js';
@@ -100,6 +101,18 @@ export async function run(o: RunOptions): Promise<number> {
       await live.close();
       await Promise.all(sinks.map((s) => s.close()));
       throw new ConfigError(`daemon.metrics: cannot listen on ${cfg.daemon.metrics} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  // Root is given up only now: the capture handle, the outputs and the metrics socket are open.
+  if (cfg.daemon.user) {
+    try {
+      const d = dropPrivileges(cfg.daemon.user);
+      log.info({ user: d.user, uid: d.uid, gid: d.gid }, 'privileges dropped');
+    } catch (e) {
+      await live.close();
+      if (metrics) metrics.close();
+      await Promise.all(sinks.map((s) => s.close()));
+      throw e;
     }
   }
   live.start(gate, (err) => {

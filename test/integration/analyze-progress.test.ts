@@ -42,12 +42,15 @@ describe('analyze: progress on a terminal', () => {
 
   it.skipIf(!which('script'))('a pseudo-terminal gets bytes read, packets/s and ETA redrawn in place, erased before the summary', () => {
     const cmd = `${process.execPath} ${CLI} analyze ${big} -o /dev/null`;
+    const t0 = Date.now();
     const r = spawnSync('script', ['-q', '-e', '-c', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+    const took = Date.now() - t0;
     expect(r.status).toBe(0);
     const draws = r.stdout.split('\r').filter((s) => /packets\/s/.test(s) && / MiB \/ /.test(s));
     expect(draws.length).toBeGreaterThan(0);
     expect(draws[0]).toMatch(/^\d+(\.\d)? (B|KiB|MiB) \/ \d+(\.\d)? MiB \(\d+%\)  [\d.]+ (k |M )?packets\/s/);
-    expect(r.stdout).toMatch(/ETA \d/);
+    // an ETA needs a second of rate history (formatProgress); an idle machine can read the file faster
+    if (took > 2500) expect(r.stdout).toMatch(/ETA \d/);
     // the line is erased, so the summary starts clean
     expect(r.stdout).toMatch(/\r\x1b\[K(\r\n)*--- tapwatch summary ---/);
   });

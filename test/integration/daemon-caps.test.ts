@@ -137,4 +137,37 @@ describe.skipIf(!!SKIP)('tapwatch run as an unprivileged user with ambient CAP_N
     expect(msg[0]).toMatch(/no permission to capture/);
     expect(msg[0]).toMatch(/AmbientCapabilities=CAP_NET_RAW/);
   });
+  it('started as root with --user: switches to that user after opening capture and outputs, keeps no capability, still captures and alerts', async () => {
+    const alerts = path.join(root, 'alerts-dropped.jsonl');
+    d = new Daemon({
+      args: ['-i', ns.hostIf, '-o', alerts, '--user', USER, '--set', 'detectors.event_rate.maxPerSecond=50'],
+      env: { STATE_DIRECTORY: path.join(root, 'state') },
+    });
+    await d.waitStarted();
+    await until(() => d!.stderr.includes('privileges dropped'), 10_000, 'privileges dropped log line');
+    const st = status(d.pid);
+    expect(st.Uid!.split(/\s+/).map(Number)).toEqual([uid, uid, uid, uid]);
+    expect(st.Gid!.split(/\s+/).map(Number).every((g) => g !== 0)).toBe(true);
+    expect(st.Groups!.split(/\s+/).filter(Boolean).map(Number)).not.toContain(0);
+    for (const set of ['CapEff', 'CapPrm', 'CapAmb', 'CapInh']) expect(BigInt('0x' + st[set]), set).toBe(0n);
+
+    const b = await ns.connectBurst({ sources: [ns.nsIp], count: 150, portFrom: 7000 });
+    expect(b.attempts).toBe(150);
+    await until(() => readAlerts(alerts).some((a) => a.kind === 'event_rate' && a.src === ns.nsIp), 10_000, 'event_rate alert after the drop');
+    const stop = await d.stop('SIGTERM', 10_000);
+    expect(stop.code).toBe(0);
+    expect(d.summary()!.capture!.received).toBeGreaterThanOrEqual(150);
+  });
+
+  it('--user naming no user: exit 2 with one line naming daemon.user', async () => {
+    d = new Daemon({
+      args: ['-i', ns.hostIf, '-o', path.join(root, 'never2.jsonl'), '--user', 'no-such-user-tapwatch'],
+      env: { STATE_DIRECTORY: path.join(root, 'state') },
+    });
+    const r = await d.waitExit();
+    expect(r.code).toBe(2);
+    const msg = d.stderr.trim().split('\n').filter((l) => l.startsWith('tapwatch:'));
+    expect(msg).toHaveLength(1);
+    expect(msg[0]).toMatch(/daemon\.user: no such user/);
+  });
 });
