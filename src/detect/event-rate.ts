@@ -3,7 +3,14 @@
  * monitor must never do that. Here an excess *raises an alert* and every
  * event is still analysed.
  *
- * Counts traffic events per source in one-second buckets of packet time.
+ * Counts what a source *initiates* (connection attempts, DNS queries, HTTP
+ * requests, ICMP requests, SSH logins: src/events/direction.ts) per second
+ * of packet time, never the answers it gives: a server answering a scan, a
+ * flood or a web scan sends as many packets as its attacker and is not the
+ * one to blame. A rate alert about a host that a specific detector (port_scan,
+ * icmp_flood …) already named for the same window is folded into that alert
+ * by the pipeline (src/alerts/fold.ts), not raised a second time.
+ *
  * A source above `maxPerSecond` raises one alert; while it stays above, the
  * alert is not repeated for `window` seconds (the suppression layer folds
  * repeats further). State is one small record per source active in the
@@ -25,6 +32,7 @@ import { makeAlert, PRIMARY_EVENT_TYPES } from './alert.js';
 import { BoundedMap } from './window.js';
 import { Admission, hash32m, mergeSettings } from './bounded-state.js';
 import { ipv4, ipv4Text } from './ip.js';
+import { isInitiation } from '../events/direction.js';
 import type { DetectorSpec } from './spec.js';
 
 export interface EventRateConfig {
@@ -66,7 +74,7 @@ export class EventRate implements Detector {
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
-    if (!this.types.has(e.type)) return;
+    if (!this.types.has(e.type) || !isInitiation(e)) return;
     const sec = Math.floor(e.ts);
     const h = hash32m(e.src);
     let s = this.sources.mayHave(h) ? this.sources.get(e.src) : undefined;
@@ -101,7 +109,7 @@ export class EventRate implements Detector {
         this.alerts++;
         emit(makeAlert({
           kind: this.name, severity: 'medium', confidence: 0.5, src: e.src, ts: e.ts, ts_first: sec, ts_last: e.ts,
-          summary: `${e.src} produced more than ${this.cfg.maxPerSecond} events in one second`,
+          summary: `${e.src} initiated more than ${this.cfg.maxPerSecond} connections/requests in one second`,
           evidence: { events_in_second: s.count, threshold_per_s: this.cfg.maxPerSecond, second: sec,
             sample_destinations: [...s.dsts], last_type: e.type, suppress_s: this.cfg.window },
         }));

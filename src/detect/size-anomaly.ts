@@ -2,25 +2,36 @@
  * size_anomaly — the seed's "size above threshold × average", made right.
  *
  * Looks at connection summaries (bytes per finished connection, both ways)
- * and flags one that is far above what the window has seen:
- *   ratio rule:  size > ratio × mean of the window
+ * and flags one that is far above what *that client has sent to or fetched
+ * from that service* before: baselines are learned per (client, service),
+ * the service being the responder's protocol and port (10.0.0.5 → tcp/443).
+ *   ratio rule:  size > ratio × mean of the (client, service) baseline
  *   sigma rule:  size > mean + k · stddev
- * Both need `minSamples` connections in the window before they judge, and a
- * connection must also exceed `minBytes` so a window of tiny flows does not
- * make an ordinary page load look huge. The window slides on packet time.
+ * A baseline judges only after `minSamples` connections, and a connection
+ * must also exceed `minBytes`, so a client's first big transfer to a new
+ * service and a window of tiny flows are not alarms. One global window (the
+ * seed's) mixes every host and service: connection sizes are heavy-tailed,
+ * and one ordinary download among many small requests looked anomalous.
  *
- * Defaults: both rules must agree, window 300 s, ratio 10, k 4, 30 samples,
- * 10 MiB. Connection sizes are heavy-tailed (one download among many small
- * requests is normal), so either rule alone alarms on ordinary traffic: on
- * the 1.2 M-packet benchmark mix the ratio rule alone with a 1 MiB floor
- * raised 183 alerts. (No direct anchor
- * default: ntopng's "flow anomaly" and Zeek's conn-size thresholds are
- * per-deployment settings; the per-host exfiltration detector is the
- * baseline-aware version of this rule.)
+ * A download (more bytes from the responder than to it) from a server the
+ * client already talked to (an earlier connection of the same pair within
+ * `window` s) is not alarmed: fetching a large file from a known server is
+ * what clients do. Uploads are judged (the exfiltration detector is the
+ * HOME_NET-aware, per-host volume version of this rule).
+ *
+ * Baselines: running mean and variance (EWMA with weight 1/minSamples once
+ * learned), a connection that alerted is not learned; a baseline idle for
+ * `window` seconds of packet time is forgotten. Bounded: ≤ `maxKeys`
+ * baselines and as many known pairs (LRU, evictions counted). One alert per
+ * (client, server) pair per `window`.
+ *
+ * Defaults: both rules must agree, ratio 10, k 4, 10 samples per baseline,
+ * 10 MiB, window 3600 s. No anchor ships a comparable default: ntopng's
+ * "flow anomaly" and Zeek's conn-size thresholds are per-deployment settings.
  */
 import type { Detector, Emit } from './detector.js';
-import type { EventType, NetEvent } from '../events/types.js';
-import { SampleWindow, BoundedMap } from './window.js';
+import type { ConnEvent, EventType, NetEvent } from '../events/types.js';
+import { BoundedMap } from './window.js';
 import { mergeSettings } from './bounded-state.js';
 import { makeAlert } from './alert.js';
 import type { DetectorSpec } from './spec.js';
@@ -28,85 +39,113 @@ import type { DetectorSpec } from './spec.js';
 export interface SizeAnomalyConfig {
   /** which rule must fire: both (default: fewer false alarms on heavy-tailed traffic), either, ratio, sigma */
   rule: 'both' | 'either' | 'ratio' | 'sigma';
+  /** seconds of packet time a (client, service) baseline and a known pair are remembered idle */
   window: number;
   ratio: number;
   k: number;
+  /** connections a (client, service) baseline has seen before it judges */
   minSamples: number;
   minBytes: number;
-  /** cap on samples held in the window */
-  maxSamples: number;
+  /** cap on baselines (and on known client-server pairs) */
+  maxKeys: number;
 }
 
 export const SIZE_ANOMALY_DEFAULTS: SizeAnomalyConfig = {
-  rule: 'both', window: 300, ratio: 10, k: 4, minSamples: 30, minBytes: 10 << 20, maxSamples: 100_000,
+  rule: 'both', window: 3600, ratio: 10, k: 4, minSamples: 10, minBytes: 10 << 20, maxKeys: 100_000,
 };
 
 export const sizeAnomalySpec: DetectorSpec<SizeAnomalyConfig> = {
   name: 'size_anomaly', defaults: SIZE_ANOMALY_DEFAULTS, create: (c) => new SizeAnomaly(c),
 };
 
+interface Baseline { n: number; mean: number; var: number; last: number }
+
+/** Adds one sample: running mean/variance, then an EWMA of weight 1/minSamples (recent habit counts more). */
+export function learn(b: Baseline, x: number, minSamples: number): void {
+  b.n++;
+  const a = Math.max(1 / b.n, 1 / Math.max(1, minSamples));
+  const d = x - b.mean;
+  b.mean += a * d;
+  b.var = b.n === 1 ? 0 : (1 - a) * (b.var + a * d * d);
+}
+
 export class SizeAnomaly implements Detector {
   readonly name = 'size_anomaly';
   readonly consumes: readonly EventType[] = ['conn'];
-  /** the window mean is over every connection */
-  readonly keyBy = 'global' as const;
-  private readonly win: SampleWindow;
-  /** src|dst pairs alerted recently: one alert per pair per window */
+  /** baselines are per client (and service) */
+  readonly keyBy = 'src' as const;
+  private readonly base: BoundedMap<string, Baseline>;
+  /** client|server pairs → packet time they were last seen together */
+  private readonly pairs: BoundedMap<string, number>;
+  /** client|server pairs alerted: one alert per pair per window */
   private readonly recent = new BoundedMap<string, number>(10_000);
   alerts = 0;
+  knownDownloads = 0;
 
   constructor(public cfg: SizeAnomalyConfig = SIZE_ANOMALY_DEFAULTS) {
-    this.win = new SampleWindow(cfg.window, cfg.maxSamples);
+    this.base = new BoundedMap(cfg.maxKeys);
+    this.pairs = new BoundedMap(cfg.maxKeys);
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
     if (e.type !== 'conn') return;
-    const w = this.win;
-    w.expire(e.ts);
+    const c = this.cfg;
+    const pair = `${e.src}|${e.dst}`;
+    const seenPair = this.pairs.get(pair);
+    const known = seenPair !== undefined && e.ts - seenPair <= c.window;
+    const end = e.ts + e.duration;
+    this.pairs.set(pair, Math.max(end, seenPair ?? end));
+    const key = `${e.src}|${e.proto}/${e.dport}`;
+    let b = this.base.get(key);
+    if (b !== undefined && e.ts - b.last > c.window) b = undefined; // forgotten: idle too long
+    if (b === undefined) b = { n: 0, mean: 0, var: 0, last: end };
+    this.base.set(key, b);
+    b.last = Math.max(b.last, end);
     const size = e.size;
-    if (w.count >= this.cfg.minSamples && size >= this.cfg.minBytes) {
-      const mean = w.mean, sd = w.stddev;
-      const byRatio = size > this.cfg.ratio * mean;
-      const bySigma = size > mean + this.cfg.k * sd;
-      const r = this.cfg.rule;
-      if (r === 'both' ? byRatio && bySigma : r === 'either' ? byRatio || bySigma : r === 'ratio' ? byRatio : bySigma) {
-        const key = `${e.src}|${e.dst}`;
-        const last = this.recent.get(key);
-        if (last === undefined || e.ts - last > this.cfg.window) {
-          this.recent.set(key, e.ts);
-          this.alerts++;
-          emit(makeAlert({
-            kind: this.name, severity: byRatio && bySigma ? 'medium' : 'low', confidence: byRatio && bySigma ? 0.6 : 0.4,
-            src: e.src, dst: e.dst, dport: e.dport, ts: e.ts + e.duration, ts_first: e.ts, ts_last: e.ts + e.duration, flow: e,
-            summary: `connection of ${size} bytes from ${e.src} to ${e.dst}:${e.dport} is ${(size / (mean || 1)).toFixed(1)}x the window mean`,
-            evidence: {
-              bytes: size, orig_bytes: e.orig_bytes, resp_bytes: e.resp_bytes, window_mean: Math.round(mean),
-              window_stddev: Math.round(sd), window_samples: w.count, window_s: this.cfg.window,
-              ratio_threshold: this.cfg.ratio, k_threshold: this.cfg.k, crossed: [byRatio ? 'ratio' : null, bySigma ? 'sigma' : null].filter(Boolean),
-            },
-          }));
-        }
-      }
-    }
-    w.push(e.ts, size);
+    if (b.n >= c.minSamples && size >= c.minBytes && this.judge(e, b, known, pair, emit)) return; // an alerting connection is not learned
+    learn(b, size, c.minSamples);
   }
 
-  /**
-   * SIGHUP: rule, ratio, k, minSamples, minBytes and the window length apply
-   * in place (the samples held are kept; a shorter window drops the older ones
-   * at the next event). maxSamples sizes the sample ring: a change rebuilds.
-   */
-  reconfigure(settings: object): boolean {
-    const c = mergeSettings(this.cfg, settings, ['maxSamples']);
-    if (c === null) return false;
-    this.cfg = c;
-    this.win.span = c.window;
+  /** true when the connection raised an alert */
+  private judge(e: ConnEvent, b: Baseline, known: boolean, pair: string, emit: Emit): boolean {
+    const c = this.cfg, size = e.size, mean = b.mean, sd = Math.sqrt(Math.max(0, b.var));
+    const byRatio = size > c.ratio * mean;
+    const bySigma = size > mean + c.k * sd;
+    const r = c.rule;
+    if (!(r === 'both' ? byRatio && bySigma : r === 'either' ? byRatio || bySigma : r === 'ratio' ? byRatio : bySigma)) return false;
+    if (known && e.resp_bytes >= e.orig_bytes) { this.knownDownloads++; return false; }
+    const last = this.recent.get(pair);
+    if (last !== undefined && e.ts - last <= c.window) return true;
+    this.recent.set(pair, e.ts);
+    this.alerts++;
+    const dir = e.orig_bytes > e.resp_bytes ? 'upload' : 'download';
+    emit(makeAlert({
+      kind: this.name, severity: byRatio && bySigma ? 'medium' : 'low', confidence: byRatio && bySigma ? 0.6 : 0.4,
+      src: e.src, dst: e.dst, dport: e.dport, ts: e.ts + e.duration, ts_first: e.ts, ts_last: e.ts + e.duration, flow: e,
+      summary: `${dir} of ${size} bytes between ${e.src} and ${e.dst}:${e.dport}/${e.proto} is ${(size / (mean || 1)).toFixed(1)}x what ${e.src} usually moves over ${e.proto}/${e.dport}`,
+      evidence: {
+        bytes: size, orig_bytes: e.orig_bytes, resp_bytes: e.resp_bytes, direction: dir, service: `${e.proto}/${e.dport}`,
+        baseline_mean: Math.round(mean), baseline_stddev: Math.round(sd), baseline_samples: b.n, known_server: known,
+        window_s: c.window, ratio_threshold: c.ratio, k_threshold: c.k, min_bytes: c.minBytes,
+        crossed: [byRatio ? 'ratio' : null, bySigma ? 'sigma' : null].filter(Boolean),
+      },
+    }));
     return true;
   }
 
-  advance(now: number): void { this.win.expire(now); }
+  /** SIGHUP: every setting applies in place (baselines are kept; a smaller maxKeys evicts at the next insertions). */
+  reconfigure(settings: object): boolean {
+    const c = mergeSettings(this.cfg, settings);
+    if (c === null) return false;
+    this.cfg = c;
+    this.base.cap = c.maxKeys;
+    this.pairs.cap = c.maxKeys;
+    return true;
+  }
+
+  advance(): void { /* baselines are forgotten lazily (idle check on use) and by the LRU cap */ }
   flush(): void { /* nothing pending: alerts are raised when the connection ends */ }
   stats(): Record<string, number> {
-    return { window_samples: this.win.count, window_capped: this.win.capped, alerts: this.alerts };
+    return { baselines: this.base.size, baselines_evicted: this.base.evicted, pairs: this.pairs.size, known_server_downloads: this.knownDownloads, alerts: this.alerts };
   }
 }

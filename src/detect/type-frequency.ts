@@ -10,6 +10,16 @@
  * It also waits until packet time has covered one whole window (warm-up): the
  * first seconds of a capture are not a representative mix.
  *
+ * When a type crosses, the window is read once to find who drives the share:
+ * the top sources and flows (src → dst, with their ports) of that type. The
+ * alert names them (`src`/`dst` when one source / one destination dominates)
+ * — and stays silent when the share is explained by a normal server: mostly
+ * answers (DNS responses, HTTP responses, ICMP replies: `answer_share` ≥
+ * 0.8), a leading source (≥ half the type) that is a server answering (≥ 80 %
+ * of its events answers), or requests spread over many clients of one server
+ * (≥ `serverClients` sources, none above 20 %, one destination with ≥ half).
+ * A silent crossing is counted (`explained`) and re-arms like an alert.
+ *
  * Defaults: window 60 s, threshold 0.5 (the seed's), 500 events, rearm 0.8.
  * Comparable anchor: ntopng's per-host "flood" checks (256 SYN/s, 256 ICMP/s)
  * measure one type's rate; this measures its share of everything.
@@ -19,6 +29,7 @@ import { eventTypes, type EventType, type NetEvent } from '../events/types.js';
 import { makeAlert, PRIMARY_EVENT_TYPES } from './alert.js';
 import type { DetectorSpec } from './spec.js';
 import { mergeSettings } from './bounded-state.js';
+import { isInitiation } from '../events/direction.js';
 
 export interface TypeFrequencyConfig {
   window: number;
@@ -27,11 +38,29 @@ export interface TypeFrequencyConfig {
   rearm: number;
   types: readonly string[];
   maxEvents: number;
+  /** distinct clients of one destination that make a share "a busy server", not an attack */
+  serverClients: number;
 }
 
 export const TYPE_FREQUENCY_DEFAULTS: TypeFrequencyConfig = {
   window: 60, threshold: 0.5, minEvents: 500, rearm: 0.8, types: [...PRIMARY_EVENT_TYPES], maxEvents: 1_000_000,
+  serverClients: 10,
 };
+
+/** bit 7 of a ring slot's type byte: the event is an answer (its sender did not initiate it) */
+const ANSWER = 0x80;
+const TOP = 3;
+/** distinct ports counted per flow in the evidence */
+const MAX_PORTS = 1000;
+
+interface Drivers {
+  sources: { src: string; events: number; share: number; answer_share: number }[];
+  /** src → dst pairs, with how many destination ports they used */
+  flows: { src: string; dst: string; events: number; dports: number; sample_dports: number[] }[];
+  distinctSources: number;
+  answerShare: number;
+  topDst: { dst: string; events: number; share: number; sources: number } | null;
+}
 
 export const typeFrequencySpec: DetectorSpec<TypeFrequencyConfig> = {
   name: 'type_frequency', defaults: TYPE_FREQUENCY_DEFAULTS, create: (c) => new TypeFrequency(c),
@@ -49,6 +78,11 @@ export class TypeFrequency implements Detector {
   private readonly firstTs: number[];
   private readonly ts: Float64Array;
   private readonly ty: Uint8Array;
+  /** who sent each event (references to the events' own strings, no copies) */
+  private readonly src: (string | undefined)[];
+  private readonly dst: (string | undefined)[];
+  private readonly dport: Uint16Array;
+  explained = 0;
   private head = 0;
   private len = 0;
   /** types currently firing */
@@ -66,6 +100,9 @@ export class TypeFrequency implements Detector {
     this.firstTs = cfg.types.map(() => 0);
     this.ts = new Float64Array(cfg.maxEvents);
     this.ty = new Uint8Array(cfg.maxEvents);
+    this.src = new Array<string | undefined>(cfg.maxEvents);
+    this.dst = new Array<string | undefined>(cfg.maxEvents);
+    this.dport = new Uint16Array(cfg.maxEvents);
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
@@ -75,7 +112,10 @@ export class TypeFrequency implements Detector {
     if (this.len === this.cfg.maxEvents) { this.shift(); this.capped++; }
     const at = (this.head + this.len) % this.cfg.maxEvents;
     this.ts[at] = e.ts;
-    this.ty[at] = i;
+    this.ty[at] = isInitiation(e) ? i : i | ANSWER;
+    this.src[at] = e.src;
+    this.dst[at] = e.dst;
+    this.dport[at] = e.dport;
     this.len++;
     this.counts[i]!++;
     if (this.start < 0) this.start = e.ts;
@@ -85,15 +125,24 @@ export class TypeFrequency implements Detector {
       this.firing[i] = true;
       this.nFiring++;
       this.firstTs[i] = this.oldestOf();
+      const d = this.drivers(i);
+      if (this.explainedByServer(d)) { this.explained++; return; }
       this.alerts++;
       const dist: Record<string, number> = {};
       this.cfg.types.forEach((t, j) => { if (this.counts[j]) dist[t] = this.counts[j]!; });
+      const lead = d.sources[0];
+      const src = lead && lead.share >= 0.5 ? lead.src : undefined;
+      const leadFlows = src === undefined ? [] : d.flows.filter((f) => f.src === src);
+      const dst = src !== undefined && leadFlows[0] && leadFlows[0].events >= 0.5 * lead!.events ? leadFlows[0].dst : undefined;
+      const who = src !== undefined ? `, ${(lead!.share * 100).toFixed(0)}% of them from ${src}${dst ? ` to ${dst}` : ''}`
+        : `, spread over ${d.distinctSources} sources (top ${d.sources.map((x) => x.src).join(', ')})`;
       emit(makeAlert({
         kind: this.name, severity: 'low', confidence: 0.3 + 0.5 * Math.min(1, (share - this.cfg.threshold) / (1 - this.cfg.threshold)),
-        ts: e.ts, ts_first: this.firstTs[i]!, ts_last: e.ts,
-        summary: `${e.type} events are ${(share * 100).toFixed(0)}% of the last ${this.len} events (${this.cfg.window}s window)`,
+        ts: e.ts, ts_first: this.firstTs[i]!, ts_last: e.ts, ...(src !== undefined ? { src } : {}), ...(dst !== undefined ? { dst } : {}),
+        summary: `${e.type} events are ${(share * 100).toFixed(0)}% of the last ${this.len} events (${this.cfg.window}s window)${who}`,
         evidence: { type: e.type, share: Math.round(share * 1000) / 1000, count: this.counts[i], window_events: this.len,
-          window_s: this.cfg.window, threshold: this.cfg.threshold, min_events: this.cfg.minEvents, distribution: dist },
+          window_s: this.cfg.window, threshold: this.cfg.threshold, min_events: this.cfg.minEvents, distribution: dist,
+          top_sources: d.sources, top_flows: d.flows, distinct_sources: d.distinctSources, answer_share: d.answerShare },
       }));
     }
   }
@@ -112,9 +161,64 @@ export class TypeFrequency implements Detector {
 
   advance(now: number): void { this.expire(now); }
   flush(): void { /* alerts are raised as shares cross */ }
-  stats(): Record<string, number> { return { window_events: this.len, window_capped: this.capped, alerts: this.alerts }; }
+  stats(): Record<string, number> { return { window_events: this.len, window_capped: this.capped, explained: this.explained, alerts: this.alerts }; }
 
   private oldestOf(): number { return this.len ? this.ts[this.head]! : 0; }
+
+  /** One pass over the window: who sends type `i`, to whom, and how much of it is answers. */
+  private drivers(i: number): Drivers {
+    const bySrc = new Map<string, { events: number; answers: number }>();
+    const byFlow = new Map<string, { events: number; ports: Set<number> }>();
+    const byDst = new Map<string, { events: number; srcs: Set<string> }>();
+    let n = 0, answers = 0;
+    const cap = this.cfg.maxEvents;
+    for (let k = 0, at = this.head; k < this.len; k++, at = at + 1 === cap ? 0 : at + 1) {
+      const t = this.ty[at]!;
+      if ((t & ~ANSWER) !== i) continue;
+      n++;
+      const ans = (t & ANSWER) !== 0;
+      if (ans) answers++;
+      const s = this.src[at]!, d = this.dst[at]!;
+      let rs = bySrc.get(s);
+      if (rs === undefined) { rs = { events: 0, answers: 0 }; bySrc.set(s, rs); }
+      rs.events++;
+      if (ans) rs.answers++;
+      const fk = `${s}\u0000${d}`;
+      let rf = byFlow.get(fk);
+      if (rf === undefined) { rf = { events: 0, ports: new Set() }; byFlow.set(fk, rf); }
+      rf.events++;
+      if (rf.ports.size < MAX_PORTS) rf.ports.add(this.dport[at]!);
+      let r = byDst.get(d);
+      if (r === undefined) { r = { events: 0, srcs: new Set() }; byDst.set(d, r); }
+      r.events++;
+      if (r.srcs.size <= this.cfg.serverClients) r.srcs.add(s);
+    }
+    const top = <T extends { events: number }>(m: Map<string, T>) => [...m].sort((a, b) => b[1].events - a[1].events).slice(0, TOP);
+    const share = (x: number, of = n) => Math.round((x / Math.max(1, of)) * 1000) / 1000;
+    const dTop = top(byDst)[0];
+    return {
+      sources: top(bySrc).map(([src, r]) => ({ src, events: r.events, share: share(r.events), answer_share: share(r.answers, r.events) })),
+      flows: top(byFlow).map(([k, r]) => {
+        const [src, dst] = k.split('\u0000') as [string, string];
+        return { src, dst, events: r.events, dports: r.ports.size, sample_dports: [...r.ports].slice(0, 5) };
+      }),
+      distinctSources: bySrc.size,
+      answerShare: share(answers),
+      topDst: dTop ? { dst: dTop[0], events: dTop[1].events, share: share(dTop[1].events), sources: dTop[1].srcs.size } : null,
+    };
+  }
+
+  /**
+   * Ordinary service, not an anomaly: the type is mostly answers, or its
+   * leading source is a server answering, or many clients of one server send
+   * it with none dominant.
+   */
+  private explainedByServer(d: Drivers): boolean {
+    if (d.answerShare >= 0.8) return true;
+    const t = d.topDst, lead = d.sources[0];
+    if (lead !== undefined && lead.share >= 0.5 && lead.answer_share >= 0.8) return true;
+    return t !== null && t.share >= 0.5 && t.sources >= this.cfg.serverClients && (lead === undefined || lead.share <= 0.2);
+  }
 
   private expire(now: number): void {
     const limit = now - this.cfg.window;
@@ -127,7 +231,9 @@ export class TypeFrequency implements Detector {
   }
 
   private shift(): void {
-    this.counts[this.ty[this.head]!]!--;
+    this.counts[this.ty[this.head]! & ~ANSWER]!--;
+    this.src[this.head] = undefined; // let the window's strings go
+    this.dst[this.head] = undefined;
     this.head = (this.head + 1) % this.cfg.maxEvents;
     this.len--;
   }

@@ -105,17 +105,17 @@ describe('reconfigure: rates and shares', () => {
     expect(d.reconfigure({ types: ['dns'] })).toBe(false);
   });
 
-  it('size_anomaly: the window\'s samples survive a lower minSamples; maxSamples needs a rebuild', () => {
+  it('size_anomaly: the (client, service) baselines survive a lower minSamples; every setting applies in place', () => {
     const d = new SizeAnomaly({ ...SIZE_ANOMALY_DEFAULTS, minSamples: 40 });
     const h = harness(d);
-    for (let i = 0; i < 30; i++) h.feed(conn(1000 + i, { size: 10_000 }));
-    h.feed(conn(1031, { size: 50 << 20 }));
+    for (let i = 0; i < 30; i++) h.feed(conn(1000 + i, { size: 10_000, orig_bytes: 9_000, resp_bytes: 1_000 }));
+    h.feed(conn(1031, { size: 50 << 20, orig_bytes: 50 << 20 }));
     expect(h.alerts).toHaveLength(0);
     expect(d.reconfigure({ minSamples: 30 })).toBe(true);
-    h.feed(conn(1032, { size: 60 << 20, src: '10.0.0.8' }));
+    h.feed(conn(1032, { size: 60 << 20, orig_bytes: 60 << 20, dst: '198.51.100.21' }));
     expect(h.alerts).toHaveLength(1);
-    expect(h.alerts[0]!.evidence).toMatchObject({ window_samples: 31 });
-    expect(d.reconfigure({ maxSamples: 10 })).toBe(false);
+    expect(h.alerts[0]!.evidence).toMatchObject({ baseline_samples: 31, service: 'tcp/443', direction: 'upload' });
+    expect(d.reconfigure({ maxKeys: 10 })).toBe(true);
   });
 });
 
