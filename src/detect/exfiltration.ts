@@ -3,7 +3,7 @@
  * HOME_NET than its own learned baseline (T1048 Exfiltration Over
  * Alternative Protocol; T1041 over the C2 channel looks the same on the wire).
  *
- * Input: `conn` summaries. A connection whose originator is inside HOME_NET
+ * Input: `conn` summaries and `conn_progress` reports. A connection whose originator is inside HOME_NET
  * and responder outside counts its `orig_bytes` for the originator; the
  * reverse roles count `resp_bytes` for the (inside) responder. Both sides
  * inside or both outside: ignored. Bytes are payload bytes as seen on the
@@ -38,15 +38,15 @@
  * DNS/ICMP payload heuristic and its host volume alerts are user-set
  * thresholds, Maltrail's "data leakage" is a trail list.
  *
- * Limitations: a connection is counted when it ENDS (a 2-hour upload alerts
- * after 2 hours, or at the established-flow timeout); all its bytes land in
- * one bucket, so a long-lived session that sends a lot over hours looks like
- * a burst (its host's baseline learns this if it is habitual). A mid-flow
- * byte counter event from the flow tracker would lift both limits.
+ * Long transfers are counted while they run: `conn_progress` events (every
+ * 10 s of activity or 8 MiB, src/flows/tracker.ts) add the bytes sent since
+ * the flow's previous report, and the final `conn` adds only what no report
+ * carried, so a 200 MB upload at 25 MB/s alerts about a second after it
+ * starts, and a session spread over hours lands in the buckets it ran in.
  * Exfiltration slower than the host's normal upload volume is not seen.
  */
 import type { Detector, Emit } from './detector.js';
-import type { EventType, ConnEvent, NetEvent } from '../events/types.js';
+import type { EventType, NetEvent } from '../events/types.js';
 import { makeAlert } from './alert.js';
 import { BoundedMap } from './window.js';
 import { CidrSet } from '../util/cidr.js';
@@ -109,7 +109,7 @@ const MAX_SAMPLES = 10;
 
 export class Exfiltration implements Detector {
   readonly name = 'exfiltration';
-  readonly consumes: readonly EventType[] = ['conn'];
+  readonly consumes: readonly EventType[] = ['conn', 'conn_progress'];
   /** keyed by the inside party, which is the source or the destination */
   readonly keyBy = 'global' as const;
   private readonly hosts: BoundedMap<string, Host>;
@@ -127,22 +127,34 @@ export class Exfiltration implements Detector {
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
-    if (e.type !== 'conn' || (e.orig_bytes <= 0 && e.resp_bytes <= 0)) return; // nothing sent either way (a flood's S0 attempts)
+    if (e.type !== 'conn' && e.type !== 'conn_progress') return;
+    if (e.orig_bytes <= 0 && e.resp_bytes <= 0) return; // nothing sent either way (a flood's S0 attempts)
     const srcIn = inSet(this.home, e.src), dstIn = inSet(this.home, e.dst);
     if (srcIn === dstIn) return;
     const host = srcIn ? e.src : e.dst;
     const peer = srcIn ? e.dst : e.src;
-    const out = srcIn ? e.orig_bytes : e.resp_bytes;
+    // bytes out not counted yet: a report's new bytes, or what the flow's reports did not carry
+    let out: number, first: boolean, end: number;
+    if (e.type === 'conn_progress') {
+      out = srcIn ? e.orig_bytes_delta : e.resp_bytes_delta;
+      first = (srcIn ? e.orig_bytes : e.resp_bytes) === out; // the flow's first outbound report
+      end = e.ts;
+    } else {
+      const reported = srcIn ? e.reported_orig_bytes ?? 0 : e.reported_resp_bytes ?? 0;
+      out = (srcIn ? e.orig_bytes : e.resp_bytes) - reported;
+      first = reported === 0;
+      end = e.ts + e.duration;
+    }
     if (out <= 0) return;
     if (!this.allow.empty && (inSet(this.allow, host) || inSet(this.allow, peer))) return;
-    this.conns++;
-    this.add(e, host, peer, srcIn ? e.dport : e.sport, out, emit);
+    if (first) this.conns++;
+    this.add(end, host, peer, srcIn ? e.dport : e.sport, out, srcIn ? e.orig_bytes : e.resp_bytes, first ? 1 : 0, emit);
   }
 
-  private add(e: ConnEvent, host: string, peer: string, port: number, out: number, emit: Emit): void {
+  /** `out` new bytes of a connection that has sent `total` so far; `newConn` 1 when the connection is counted now */
+  private add(end: number, host: string, peer: string, port: number, out: number, total: number, newConn: number, emit: Emit): void {
     const c = this.cfg;
     let h = this.hosts.get(host);
-    const end = e.ts + e.duration;
     if (h === undefined) {
       h = {
         bucketIdx: -1, bucketBytes: 0, bucketConns: 0, bucketFirst: end, bucketFlagged: false,
@@ -160,9 +172,9 @@ export class Exfiltration implements Detector {
       h.bucketFirst = t;
     }
     h.bucketBytes += out;
-    h.bucketConns++;
+    h.bucketConns += newConn;
     if (h.bucketDsts.size < MAX_SAMPLES) h.bucketDsts.add(`${peer}:${port}`);
-    if (out > h.bigBytes) { h.bigBytes = out; h.bigDst = peer; h.bigDport = port; }
+    if (total > h.bigBytes) { h.bigBytes = total; h.bigDst = peer; h.bigDport = port; }
 
     const learned = h.learned >= c.learnBuckets;
     const sd = Math.sqrt(Math.max(0, h.var));
@@ -182,7 +194,7 @@ export class Exfiltration implements Detector {
         const ep = h.ep;
         // bytes of this bucket not yet in the episode: the whole bucket when it just crossed, else this connection
         ep.bytes += newlyFlagged ? h.bucketBytes : out;
-        ep.conns += newlyFlagged ? h.bucketConns : 1;
+        ep.conns += newlyFlagged ? h.bucketConns : newConn;
         if (newlyFlagged) ep.buckets++;
         ep.peakBucket = Math.max(ep.peakBucket, h.bucketBytes);
         ep.largest = Math.max(ep.largest, h.bigBytes);
@@ -193,9 +205,9 @@ export class Exfiltration implements Detector {
     } else if (h.ep !== null && h.bucketFlagged) {
       // a connection added to a bucket that already crossed
       const ep = h.ep;
-      ep.bytes += out; ep.conns++; ep.last = t; ep.grew = true;
+      ep.bytes += out; ep.conns += newConn; ep.last = t; ep.grew = true;
       ep.peakBucket = Math.max(ep.peakBucket, h.bucketBytes);
-      ep.largest = Math.max(ep.largest, out);
+      ep.largest = Math.max(ep.largest, total);
       if (ep.dsts.size < MAX_SAMPLES) ep.dsts.add(`${peer}:${port}`);
     }
     if (h.ep !== null) {

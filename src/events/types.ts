@@ -57,6 +57,29 @@ export interface ConnEvent extends EventBase {
   missed_bytes: number;
   /** why the summary was written: 'closed' | 'timeout' | 'evicted' | 'end' */
   reason: 'closed' | 'timeout' | 'evicted' | 'end';
+  /** payload bytes of this flow already reported by its conn_progress events (present only if it had some) */
+  reported_orig_bytes?: number;
+  reported_resp_bytes?: number;
+}
+
+/**
+ * A long-lived flow's counters so far, written while it runs (every
+ * `flows.progress.interval` seconds of packet time with new payload, or every
+ * `flows.progress.bytes` of payload), so volume rules judge a transfer before
+ * it ends. `ts` is the packet time of the report (not the flow's start, as in
+ * `conn`); `duration` is the time since the flow's first packet.
+ */
+export interface ConnProgressEvent extends EventBase {
+  type: 'conn_progress';
+  proto: 'tcp' | 'udp';
+  duration: number;
+  orig_bytes: number;
+  resp_bytes: number;
+  orig_pkts: number;
+  resp_pkts: number;
+  /** payload bytes each way since the flow's previous report */
+  orig_bytes_delta: number;
+  resp_bytes_delta: number;
 }
 
 export interface IcmpEvent extends EventBase {
@@ -128,6 +151,7 @@ export type NetEvent =
   | TcpSynEvent
   | ConnOutcomeEvent
   | ConnEvent
+  | ConnProgressEvent
   | IcmpEvent
   | DnsEvent
   | HttpRequestEvent
@@ -140,7 +164,7 @@ export type EventType = NetEvent['type'];
 
 /** Every event type (for routing tables); tsc fails here when a type is added to NetEvent but not to this list. */
 export const EVENT_TYPES = [
-  'tcp_syn', 'conn_established', 'conn_rejected', 'conn_unanswered', 'conn', 'icmp', 'dns',
+  'tcp_syn', 'conn_established', 'conn_rejected', 'conn_unanswered', 'conn', 'conn_progress', 'icmp', 'dns',
   'http_request', 'http_response', 'ssh_banner', 'ssh_auth', 'tls_client_hello',
 ] as const satisfies readonly EventType[];
 const everyEventTypeListed: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;

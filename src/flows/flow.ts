@@ -47,6 +47,8 @@ export class Flow {
   origBytes = 0; respBytes = 0;
   /** TCP state and "outcome emitted" / "STARTTLS seen" as bits (accessors below) */
   bits = 0;
+  /** conn_progress: packet time of the last report (the start until the first), payload bytes reported each way */
+  progTs = 0; progOrig = 0; progResp = 0;
   history = '';
   /** letters already in history, one bit each (see hist() in tracker.ts) */
   historyBits = 0;
@@ -103,6 +105,7 @@ export class Flow {
     this.app = App.Undecided;
     this.probes = 0;
     this.touchSeq = 0;
+    this.progTs = this.progOrig = this.progResp = 0;
     this.origStream = this.respStream = null;
   }
 }

@@ -27,7 +27,18 @@ export interface TrackerOptions {
   uidSeed?: [number, number];
   /** separates uid sequences sharing a seed (one per worker) */
   uidStream?: number;
+  /** conn_progress events for long-lived flows; 0 turns a trigger off */
+  progress?: Partial<ProgressOptions>;
 }
+
+export interface ProgressOptions {
+  /** seconds of packet time between reports of a flow that carried new payload (default 10) */
+  interval: number;
+  /** payload bytes (both ways) that trigger a report whatever the time (default 8 MiB) */
+  bytes: number;
+}
+
+export const DEFAULT_PROGRESS: ProgressOptions = { interval: 10, bytes: 8 * 1024 * 1024 };
 
 /** Ports on which UDP payloads are read as DNS: DNS, mDNS, LLMNR. */
 export function isDnsPort(port: number): boolean {
@@ -58,11 +69,17 @@ export class Tracker {
   private readonly icmpIds = new Map<string, string>();
   /** called once per new flow, after its uid and Community ID are set (the alert evidence index) */
   onFlow: ((r: FlowRef) => void) | null = null;
+  /** conn_progress triggers (Infinity = off) */
+  private readonly progInterval: number;
+  private readonly progBytes: number;
 
   constructor(opts: TrackerOptions, emit: (e: NetEvent) => void) {
     this.table = new FlowTable({ ...DEFAULT_TIMEOUTS, ...opts.timeouts }, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
     this.emit = emit;
     this.uids = new UidGen('C', opts.uidSeed ?? randomSeed(), opts.uidStream ?? 0);
+    const pr = { ...DEFAULT_PROGRESS, ...opts.progress };
+    this.progInterval = pr.interval > 0 ? pr.interval : Infinity;
+    this.progBytes = pr.bytes > 0 ? pr.bytes : Infinity;
   }
 
   tcp(p: Packet): void {
@@ -109,6 +126,7 @@ export class Tracker {
       : f.origSyn && !f.respSynAck && f.respPkts === 0 ? TimeoutClass.Attempt : TimeoutClass.Established;
     this.table.touch(f, p.ts, cls);
     if (f.app !== App.None && (p.payWire > 0 || syn)) this.app(f, orig, p, syn);
+    if (p.payWire > 0) this.progress(f, p);
   }
 
   udp(p: Packet): void {
@@ -121,6 +139,7 @@ export class Tracker {
     const orig = this.table.isOrig;
     this.count(f, orig, p);
     this.table.touch(f, p.ts, TimeoutClass.Udp);
+    if (p.payWire > 0) this.progress(f, p);
     if ((isDnsPort(p.sport) || isDnsPort(p.dport)) && p.payLen > 0) {
       const m = parseDns(p.buf, p.payOff, p.payLen);
       if (m) this.dns(m, this.base(f, orig, p, 'udp'), p.payWire);
@@ -171,6 +190,7 @@ export class Tracker {
     f.uid = this.uids.next();
     f.community_id = communityId(f.ver, f.proto, f.a0, f.a1, f.a2, f.a3, f.aport, f.b0, f.b1, f.b2, f.b3, f.bport);
     if (this.onFlow !== null) this.onFlow({ uid: f.uid, community_id: f.community_id, orig: f.origAddr, resp: f.respAddr, dport: f.bport });
+    f.progTs = p.ts;
   }
 
   /** ICMP Community ID, cached per (src, dst, type, code): a ping flood hashes once, not per packet. */
@@ -185,6 +205,23 @@ export class Tracker {
       if (this.onFlow !== null) this.onFlow({ uid: '', community_id: id, orig: src, resp: dst, dport: 0 });
     }
     return id;
+  }
+
+  /** A packet with payload: report the flow's counters if its interval or byte step is due. */
+  private progress(f: Flow, p: Packet): void {
+    const newOrig = f.origBytes - f.progOrig, newResp = f.respBytes - f.progResp;
+    if (newOrig + newResp < this.progBytes && p.ts - f.progTs < this.progInterval) return;
+    f.progTs = p.ts;
+    f.progOrig = f.origBytes;
+    f.progResp = f.respBytes;
+    this.emit({
+      ts: p.ts, tsSec: p.tsSec, tsNsec: p.tsNsec, tsDigits: p.tsDigits, type: 'conn_progress',
+      src: f.origAddr, sport: f.aport, dst: f.respAddr, dport: f.bport, proto: f.proto === IPPROTO_TCP ? 'tcp' : 'udp',
+      uid: f.uid, community_id: f.community_id,
+      size: f.origBytes + f.respBytes, duration: Math.max(0, p.ts - f.startTs),
+      orig_bytes: f.origBytes, resp_bytes: f.respBytes, orig_pkts: f.origPkts, resp_pkts: f.respPkts,
+      orig_bytes_delta: newOrig, resp_bytes_delta: newResp,
+    });
   }
 
   private count(f: Flow, orig: boolean, p: Packet): void {
@@ -267,7 +304,7 @@ export class Tracker {
     if (isTcp && f.origSyn && !f.respSynAck && f.respPkts === 0) this.outcome(f, 'conn_unanswered', null);
     const s = this.ssh.get(f);
     if (s && s.sawClientEncrypted && !s.decided && s.attempts === 0) this.sshAuth(f, s, 'unknown', s.attempts, null);
-    this.emit({
+    const e: ConnEvent = {
       ts: f.startTs, tsSec: f.startSec, tsNsec: f.startNsec, tsDigits: f.startDigits, src: f.origAddr, sport: f.aport,
       dst: f.respAddr, dport: f.bport, proto: isTcp ? 'tcp' : 'udp',
       type: 'conn',
@@ -276,7 +313,9 @@ export class Tracker {
       duration: Math.max(0, f.last - f.startTs),
       orig_bytes: f.origBytes, resp_bytes: f.respBytes, orig_pkts: f.origPkts, resp_pkts: f.respPkts,
       conn_state: connState(f), history: f.history, missed_bytes: f.missedBytes, reason,
-    });
+    };
+    if (f.progOrig + f.progResp > 0) { e.reported_orig_bytes = f.progOrig; e.reported_resp_bytes = f.progResp; }
+    this.emit(e);
     // The flow is out of the table and its last event written: its record is reused.
     if (s !== undefined) this.ssh.delete(f);
     this.http.delete(f);
