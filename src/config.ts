@@ -24,6 +24,9 @@ import { parseSyslogTarget } from './sinks/syslog.js';
 import { parseFacility } from './sinks/syslog-format.js';
 import { parseListen } from './metrics/prometheus.js';
 import { parseRedisUrl } from './sinks/redis.js';
+import { DEFAULT_PROGRESS } from './flows/tracker.js';
+import { FOLD_DEFAULTS } from './alerts/fold.js';
+import { INCIDENT_DEFAULTS } from './alerts/incidents.js';
 
 export class ConfigError extends Error {}
 
@@ -249,6 +252,8 @@ const CONFIG_SPEC = {
     uidSeed: str(''),
     /** flow worker threads for analyze (src/parallel/); 1 = the single-thread pipeline, 0 = one per core */
     workers: num(1, { integer: true, min: 0, max: 256 }),
+    /** conn_progress events of long-lived flows: every `interval` s of packet time or `bytes` of payload; 0 turns a trigger off */
+    progress: { interval: num(DEFAULT_PROGRESS.interval, { min: 0 }), bytes: num(DEFAULT_PROGRESS.bytes, { integer: true, min: 0 }) },
   },
   alerts: {
     /** seconds a repeated alert (kind, src, dst) is folded into the first; 0 disables (Zeek: 3600) */
@@ -261,6 +266,13 @@ const CONFIG_SPEC = {
     } as Leaf<Record<string, number>>,
     /** seconds of packet time between updates of a folded alert */
     updateEvery: num(60),
+    /** generic alerts folded into a specific alert about the same host (src/alerts/fold.ts) */
+    fold: { generic: strList([...FOLD_DEFAULTS.generic]), hold: num(FOLD_DEFAULTS.hold, { min: 0 }), window: num(FOLD_DEFAULTS.window, { min: 0 }) },
+    /** alerts grouped into incidents by attacker or victim (src/alerts/incidents.ts) */
+    incidents: {
+      enabled: bool(true), horizon: num(INCIDENT_DEFAULTS.horizon, { min: 1 }),
+      maxIncidents: num(INCIDENT_DEFAULTS.maxIncidents, { integer: true, min: 1, max: MAX_STATE_CAP }),
+    },
   },
   detectors: {
     leaf: true,

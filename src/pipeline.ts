@@ -14,6 +14,8 @@ import type { Detector, Emit } from './detect/detector.js';
 import { AlertDedup, type DedupOptions } from './alerts/dedup.js';
 import { RecentFlows, type FlowRef } from './flows/recent.js';
 import { UidGen, randomSeed } from './flows/uid.js';
+import { GenericFold, type FoldOptions } from './alerts/fold.js';
+import { Incidents, type IncidentOptions } from './alerts/incidents.js';
 
 export interface PipelineOptions {
   detectors: Detector[];
@@ -37,6 +39,11 @@ export interface PipelineOptions {
    * the packets where the whole stream's clock ticks.
    */
   externalClock?: boolean;
+  /** generic alerts (event_rate …) folded into specific ones about the same host (src/alerts/fold.ts) */
+  fold?: FoldOptions;
+  /** incident records (kind "incident", src/alerts/incidents.ts); built only when given a receiver */
+  onIncident?: (r: Alert) => void;
+  incidents?: IncidentOptions;
 }
 
 export interface PipelineStats {
@@ -55,6 +62,10 @@ export interface PipelineStats {
   alertsOut: number;
   suppressed: number;
   /** evidenceAddrs/evidenceEvicted: addresses whose recent flows are kept for alert evidence (flows/recent.ts) */
+  /** generic alerts folded into a specific alert about the same host */
+  foldedGeneric: number;
+  /** incident records written (new and updates) */
+  incidentRecords: number;
   flows: { active: number; created: number; evicted: number; evidenceAddrs: number; evidenceEvicted: number };
   /** packets whose timestamp went backwards by more than a second (kept, clock not moved back) */
   outOfOrder: number;
@@ -74,6 +85,11 @@ export class Pipeline implements PacketSink {
   private routes: Record<EventType, Detector[]> = routesFor([]);
   private readonly emitAlert: Emit;
   private readonly deliver: (a: Alert) => void;
+  /** after folding: suppression, then delivery */
+  private readonly suppress: (a: Alert) => void;
+  readonly fold: GenericFold;
+  readonly incidents: Incidents | null;
+  private readonly writeIncident: (r: Alert) => void;
   /** one attack, one alert: repeats are folded and reported as updates */
   readonly dedup: AlertDedup;
   /** the last flows of each address, named in alert evidence */
@@ -88,7 +104,7 @@ export class Pipeline implements PacketSink {
   private readonly updateEvery: number;
   readonly stats: PipelineStats = {
     packets: 0, bytes: 0, ipPackets: 0, fragments: 0, nonIp: 0, decodeErrors: {}, linktypes: {}, events: {}, alerts: {},
-    alertsOut: 0, suppressed: 0,
+    alertsOut: 0, suppressed: 0, foldedGeneric: 0, incidentRecords: 0,
     flows: { active: 0, created: 0, evicted: 0, evidenceAddrs: 0, evidenceEvicted: 0 }, outOfOrder: 0, firstTs: 0, lastTs: 0,
   };
 
@@ -101,14 +117,23 @@ export class Pipeline implements PacketSink {
     this.dedup = new AlertDedup({ ...opts.suppression, ids: new UidGen('A', seed, 0x10000 + (opts.uidStream ?? 0)) });
     this.updateEvery = opts.updateEvery ?? 60;
     this.externalClock = opts.externalClock ?? false;
+    this.fold = new GenericFold(opts.fold ?? {});
+    this.incidents = opts.onIncident ? new Incidents({ updateEvery: this.updateEvery, ...opts.incidents }) : null;
+    const onIncident = opts.onIncident;
+    this.writeIncident = (r: Alert) => { this.stats.incidentRecords++; onIncident?.(r); };
     this.deliver = (a: Alert) => {
       this.stats.alertsOut++;
-      opts.onAlert({ ...a, evidence: this.recent.evidenceFor(a) });
+      const out = { ...a, evidence: this.recent.evidenceFor(a) };
+      opts.onAlert(out);
+      this.incidents?.offer(out, this.writeIncident);
+    };
+    this.suppress = (a: Alert) => {
+      const pass = this.dedup.offer(a);
+      if (pass) this.deliver(pass); else this.stats.suppressed++;
     };
     this.emitAlert = (a: Alert) => {
       this.stats.alerts[a.kind] = (this.stats.alerts[a.kind] ?? 0) + 1;
-      const pass = this.dedup.offer(a);
-      if (pass) this.deliver(pass); else this.stats.suppressed++;
+      this.fold.offer(a, this.suppress);
     };
     this.tracker = new Tracker({ ...opts.tracker, uidSeed: seed, ...(opts.uidStream !== undefined ? { uidStream: opts.uidStream } : {}) }, (e) => this.event(e));
     this.tracker.onFlow = (r) => this.noteFlow(r);
@@ -170,6 +195,8 @@ export class Pipeline implements PacketSink {
     if (now > this.now) this.now = now;
     this.tracker.expire(this.now);
     for (const d of this.list) d.advance(this.now, this.emitAlert);
+    this.fold.advance(this.now, this.suppress);
+    this.incidents?.advance(this.now, this.writeIncident);
     // Updates of folded alerts go out at most once per updateEvery seconds of packet time.
     if (this.now - this.lastUpdate >= this.updateEvery) {
       this.lastUpdate = this.now;
@@ -181,7 +208,9 @@ export class Pipeline implements PacketSink {
   finish(): PipelineStats {
     this.tracker.finish();
     for (const d of this.list) d.flush(this.now, this.emitAlert);
+    this.fold.flush(this.suppress);
     for (const u of this.dedup.flush(Infinity)) this.deliver(u);
+    this.incidents?.flush(this.now, this.writeIncident);
     return this.snapshot();
   }
 
@@ -190,6 +219,7 @@ export class Pipeline implements PacketSink {
     this.stats.flows = { active: t.size, created: t.created, evicted: t.evicted, evidenceAddrs: this.recent.size, evidenceEvicted: this.recent.evicted };
     // Parser give-ups and recoveries (HTTP gaps, oversize header blocks, bad DNS names) are reported with the decode errors.
     for (const [k, v] of Object.entries(this.tracker.issues)) if (v > 0) this.stats.decodeErrors[k] = v;
+    this.stats.foldedGeneric = this.fold.c.folded;
     return this.stats;
   }
 

@@ -63,19 +63,25 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
   const seed = o.config.flows.uidSeed !== '' ? parseSeed(o.config.flows.uidSeed) : randomSeed();
   const pipeline = new Pipeline({
     detectors: buildDetectors(o.config.detectors, { homeNet: CidrSet.parse(o.config.network.homeNet, 'network.homeNet') }),
-    tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows },
+    tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows, progress: o.config.flows.progress },
     suppression: { interval: o.config.alerts.suppression, perKind: o.config.alerts.perKind },
     updateEvery: o.config.alerts.updateEvery,
     uidSeed: seed,
+    fold: o.config.alerts.fold,
     onAlert: (a) => {
       if (o.format === 'json') out.line(formatJson(a, ctx));
       else alerts.push(a);
     },
+    ...(o.config.alerts.incidents.enabled ? {
+      incidents: o.config.alerts.incidents,
+      // incident records are written where the alerts are, as their own kind
+      onIncident: (r: Alert) => { if (o.format === 'json') out.line(formatJson(r, ctx)); else alerts.push(r); },
+    } : {}),
     ...(events ? { onEvent: (e) => events.line(eventToJson(e)) } : {}),
   });
   const nw = o.config.flows.workers === 0 ? availableParallelism() : o.config.flows.workers;
   const par = nw > 1
-    ? new ParallelAnalysis(pipeline, { workers: nw, tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows }, uidSeed: seed })
+    ? new ParallelAnalysis(pipeline, { workers: nw, tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows, progress: o.config.flows.progress }, uidSeed: seed })
     : null;
   const sink: PacketSink = par ?? pipeline;
   const results: FileResult[] = [];

@@ -26,6 +26,7 @@ import { buildSinks } from '../sinks/from-config.js';
 import { MonotonicSink, rateLimitedLogger } from '../sinks/monotonic.js';
 import type { FormatContext } from '../alerts/format/index.js';
 import type { Config } from '../config.js';
+import type { Alert } from '../alerts/types.js';
 import { ConfigError } from '../config.js';
 import { formatSummary } from './summary.js';
 import { ShutdownGate } from '../capture/shutdown-gate.js';
@@ -56,11 +57,12 @@ export async function run(o: RunOptions): Promise<number> {
   const homeNet = (c: Config) => CidrSet.parse(c.network.homeNet, 'network.homeNet');
   const pipeline = new Pipeline({
     detectors: buildDetectors(cfg.detectors, { homeNet: homeNet(cfg) }),
-    tracker: { timeouts: cfg.flows.timeouts, maxFlows: cfg.flows.maxFlows },
+    tracker: { timeouts: cfg.flows.timeouts, maxFlows: cfg.flows.maxFlows, progress: cfg.flows.progress },
     suppression: { interval: cfg.alerts.suppression, perKind: cfg.alerts.perKind },
     updateEvery: cfg.alerts.updateEvery,
     ...(cfg.flows.uidSeed !== '' ? { uidSeed: parseSeed(cfg.flows.uidSeed) } : {}),
     defaultDigits: 9,
+    fold: cfg.alerts.fold,
     onAlert: (a) => { for (const s of sinks) s.write(a); },
     // events leave the process only when an output asks for them (no per-event cost otherwise)
     ...(cfg.outputs.redis.url && cfg.outputs.redis.events ? {
@@ -69,6 +71,8 @@ export async function run(o: RunOptions): Promise<number> {
         for (const s of sinks) if (s instanceof RedisSink && s.events) s.writeEvent(e.type, line ??= eventToJson(e));
       },
     } : {}),
+    // incident records go to the same sinks, as their own kind
+    ...(cfg.alerts.incidents.enabled ? { incidents: cfg.alerts.incidents, onIncident: (r: Alert) => { for (const s of sinks) s.write(r); } } : {}),
   });
 
   let live: LiveCapture;

@@ -21,7 +21,8 @@ export function formatSummary(st: PipelineStats, files: FileResult[], seconds: n
     ...(st.workers ? workerLines(st.workers, st.events) : []),
     ...table('events by type', st.events),
     ...table('alerts raised by kind', st.alerts),
-    `alerts written: ${st.alertsOut} (repeats folded by suppression: ${st.suppressed})`,
+    // incident records go to the same outputs: the total is what the outputs received
+    `alerts written: ${st.alertsOut + st.incidentRecords} (incident records among them: ${st.incidentRecords}; repeats folded by suppression: ${st.suppressed}; generic alerts folded into a specific one: ${st.foldedGeneric})`,
     ...table('decode errors', st.decodeErrors),
   ];
   if (Object.keys(st.linktypes).length) lines.push(...table('packets with unsupported link types', st.linktypes));
