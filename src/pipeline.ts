@@ -118,6 +118,7 @@ export class Pipeline implements PacketSink {
     this.updateEvery = opts.updateEvery ?? 60;
     this.externalClock = opts.externalClock ?? false;
     this.fold = new GenericFold(opts.fold ?? {});
+    this.fold.setSpecificEnabled(this.list.some((d) => !this.fold.isGeneric(d.name)));
     this.incidents = opts.onIncident ? new Incidents({ updateEvery: this.updateEvery, ...opts.incidents }) : null;
     const onIncident = opts.onIncident;
     this.writeIncident = (r: Alert) => { this.stats.incidentRecords++; onIncident?.(r); };
@@ -188,6 +189,8 @@ export class Pipeline implements PacketSink {
   setDetectors(list: readonly Detector[]): void {
     this.list = [...list];
     this.routes = routesFor(this.list);
+    // with no specific detector enabled nothing can claim a generic alert: holding it would only delay it
+    this.fold?.setSpecificEnabled(this.list.some((d) => !this.fold.isGeneric(d.name)));
   }
 
   /** Packet time moved on (or, live, the capture clock did): expire flows, close windows. */

@@ -61,6 +61,8 @@ export class GenericFold {
   /** generic (kind, src, dst) keys whose first alert was folded: their later updates are folded too */
   private readonly foldedKeys = new Map<string, true>();
   readonly c = { folded: 0, released: 0, released_early: 0, forgotten: 0 };
+  /** false when only generic detectors run: then a generic alert goes on at once (nothing could claim it) */
+  private specificEnabled = true;
 
   constructor(o: FoldOptions = {}) {
     this.generic = new Set(o.generic ?? FOLD_DEFAULTS.generic);
@@ -69,12 +71,17 @@ export class GenericFold {
     this.maxEntries = Math.max(1, o.maxEntries ?? 10_000);
   }
 
+  isGeneric(kind: string): boolean { return this.generic.has(kind); }
+
+  /** The pipeline says whether any specific detector is enabled (at start and on every reload). */
+  setSpecificEnabled(on: boolean): void { this.specificEnabled = on; }
+
   /** Takes one alert from a detector; `out` receives what goes on (now or, for held ones, later). */
   offer(a: Alert, out: (a: Alert) => void): void {
     if (!this.generic.has(a.kind)) { this.specific(a, out); return; }
     const key = keyOf(a);
     if (this.foldedKeys.has(key)) { this.c.folded++; return; }
-    if (a.src === undefined) { out(a); return; }
+    if (a.src === undefined || !this.specificEnabled) { out(a); return; }
     if (this.held.some((h) => keyOf(h.a) === key)) { this.held.push({ a, until: a.ts + this.hold }); return; }
     const s = this.cover(a);
     if (s) { this.fold(s, a, out); return; }

@@ -47,6 +47,16 @@ describe('fold: a rate alert repeating a specific alert is folded into it', () =
     expect(h.out.map((a) => a.kind)).toEqual(['port_scan', 'event_rate']);
   });
 
+  it('with only generic detectors enabled (nothing could claim it) event_rate goes on at once, not after the hold', () => {
+    const h = harness();
+    h.f.setSpecificEnabled(false);
+    h.offer(alert('event_rate', 100));
+    expect(h.out.map((a) => a.kind)).toEqual(['event_rate']);
+    h.f.setSpecificEnabled(true);
+    h.offer(alert('event_rate', 101, { src: '10.77.0.7' }));
+    expect(h.out).toHaveLength(1); // held again once a specific detector is back
+  });
+
   it('a specific alert long before (beyond the 300 s window) does not cover a new rate alert', () => {
     const h = harness();
     h.offer(alert('port_scan', 100, { dst: V }));
