@@ -233,7 +233,8 @@ export class Incidents {
     const who = inc.attackers.length ? inc.attackers.slice(0, 3).join(', ') + (inc.attackers.length > 3 ? ` +${inc.attackers.length - 3}` : '') : 'unnamed sources';
     const whom = inc.victims.length ? inc.victims.slice(0, 3).join(', ') + (inc.victims.length > 3 ? ` +${inc.victims.length - 3}` : '') : 'many hosts';
     const r: Alert = {
-      kind: 'incident', severity: inc.severity, confidence: Math.round(Math.min(0.99, 1 - conf) * 100) / 100,
+      // the incident's stable id is the record's id too (ECS event.id, CEF externalId), as an alert's is
+      id: inc.id, kind: 'incident', severity: inc.severity, confidence: Math.round(Math.min(0.99, 1 - conf) * 100) / 100,
       ts: now, ts_first: inc.first, ts_last: inc.last,
       summary: `incident ${inc.id}: ${who} against ${whom}: ${stages.join(' -> ')} (${inc.alerts} alerts)`,
       evidence: {

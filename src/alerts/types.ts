@@ -1,4 +1,5 @@
-/** Alerts: what detectors raise and sinks deliver. */
+/** Alerts: what detectors raise and sinks deliver. The JSON shape is schemas/alert.schema.json (test/unit/schemas checks it against this file). */
+import type { Transport } from '../events/types.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
@@ -15,7 +16,11 @@ export interface Alert {
   confidence: number;
   src?: string;
   dst?: string;
+  /** source port, only where one flow is the cause (the flow's client port) */
+  sport?: number;
   dport?: number;
+  /** transport where the detector sees only one (ssh_bruteforce: tcp, icmp_flood: icmp …), or the causing flow's */
+  proto?: Transport;
   /** packet time (s since epoch) at which the alert was raised */
   ts: number;
   /** span of the evidence, packet time */

@@ -8,7 +8,8 @@ import { ProgressLine } from './progress.js';
 import { buildDetectors } from '../detect/index.js';
 import { CidrSet } from '../util/cidr.js';
 import { eventToJson } from '../events/serialize.js';
-import { formatJson, formatText, type FormatContext } from '../alerts/format/index.js';
+import { formatText, getFormatter, type FormatContext } from '../alerts/format/index.js';
+import type { PayloadFormat } from '../sinks/sink.js';
 import { LineWriter } from '../util/line-writer.js';
 import { parseSeed, randomSeed } from '../flows/uid.js';
 import { ParallelAnalysis } from '../parallel/parallel.js';
@@ -21,6 +22,8 @@ export interface AnalyzeOptions {
   files: string[];
   output: string;
   format: 'json' | 'text';
+  /** with format json: the line payload, as run's file/stdout/syslog outputs write it (json, ecs, cef); default json */
+  payload?: PayloadFormat;
   events?: string;
   config: Config;
   quiet: boolean;
@@ -57,6 +60,8 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
   checkInputs(o.files);
   const started = process.hrtime.bigint();
   const ctx: FormatContext = { hostname: hostname(), sensor: 'analyze', version: o.version };
+  // the same formatter run's sinks pick for this payload (sinks/from-config.ts → getFormatter)
+  const line = getFormatter(o.payload ?? 'json');
   const out = new LineWriter(o.output);
   const events = o.events ? new LineWriter(o.events) : null;
   const alerts: Alert[] = [];
@@ -69,13 +74,13 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
     uidSeed: seed,
     fold: o.config.alerts.fold,
     onAlert: (a) => {
-      if (o.format === 'json') out.line(formatJson(a, ctx));
+      if (o.format === 'json') out.line(line(a, ctx));
       else alerts.push(a);
     },
     ...(o.config.alerts.incidents.enabled ? {
       incidents: o.config.alerts.incidents,
       // incident records are written where the alerts are, as their own kind
-      onIncident: (r: Alert) => { if (o.format === 'json') out.line(formatJson(r, ctx)); else alerts.push(r); },
+      onIncident: (r: Alert) => { if (o.format === 'json') out.line(line(r, ctx)); else alerts.push(r); },
     } : {}),
     ...(events ? { onEvent: (e) => events.line(eventToJson(e)) } : {}),
   });

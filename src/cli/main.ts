@@ -143,7 +143,8 @@ async function main(): Promise<void> {
         let b = y
           .positional('files', { type: 'string', array: true, describe: 'capture files, or - for stdin' })
           .option('output', { alias: 'o', type: 'string', default: '-', describe: 'alert output file (- for stdout)' })
-          .option('format', { alias: 'f', choices: ['json', 'text'] as const, default: 'json' as const, describe: 'alert output format' })
+          .option('format', { alias: 'f', choices: ['json', 'text'] as const, default: 'json' as const, describe: 'alert output format: json (one line per alert, see --payload) or text (a list and the summary)' })
+          .option('payload', { choices: PAYLOAD_FORMATS, describe: 'with --format json: line payload, as run writes it: json (tapwatch\'s own), ecs (Elastic Common Schema) or cef (ArcSight); default json' })
           .option('events', { alias: 'e', type: 'string', describe: 'write every decoded event as one JSON line to this file' })
           .option('config', { alias: 'c', type: 'string', describe: 'configuration file (JSON)' })
           .option('set', { type: 'string', nargs: 1, describe: 'override a configuration key (repeatable): --set detectors.event_rate.maxPerSecond=1000' })
@@ -157,8 +158,10 @@ async function main(): Promise<void> {
       },
       async (argv) => {
         const config = buildConfig(argv as Record<string, unknown>);
+        if (argv.payload !== undefined && argv.format === 'text') throw new UsageError('--payload applies to --format json (one line per alert); --format text prints a list for people');
         const code = await analyze({
           files: (argv.files ?? []).map((f) => undash(String(f))), output: undash(argv.output), format: argv.format,
+          ...(argv.payload !== undefined ? { payload: argv.payload } : {}),
           ...(argv.events ? { events: undash(argv.events) } : {}), config, quiet: argv.quiet, sequential: argv.sequential, version: VERSION,
         });
         process.exitCode = code;

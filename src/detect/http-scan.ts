@@ -226,7 +226,7 @@ export class HttpScan implements Detector {
     emit(makeAlert({
       kind: this.name, severity: rules.length > 1 ? 'high' : 'medium', confidence: rules.length > 1 ? 0.9 : rules[0] === 'wordlist' ? 0.7 : 0.8,
       src: p.client, dst: p.server, dport: p.dport, ts, ts_first: p.first, ts_last: p.last,
-      technique: rules.includes('wordlist') ? 'T1595.003' : 'T1595',
+      technique: rules.includes('wordlist') ? 'T1595.003' : 'T1595', proto: 'tcp',
       summary: `${p.client} scanning web server ${p.server}:${p.dport}: ${what}`,
       evidence: this.evidence(p, rules),
     }));
@@ -249,7 +249,7 @@ export class HttpScan implements Detector {
       ...makeAlert({
         kind: this.name, severity: rules.length > 1 ? 'high' : 'medium', confidence: rules.length > 1 ? 0.9 : 0.75,
         src: p.client, dst: p.server, dport: p.dport, ts: now, ts_first: p.first, ts_last: p.last,
-        technique: rules.includes('wordlist') ? 'T1595.003' : 'T1595',
+        technique: rules.includes('wordlist') ? 'T1595.003' : 'T1595', proto: 'tcp',
         summary: `${p.client} web scan of ${p.server}:${p.dport} ended: ${p.requests} requests, ${p.paths.count} distinct paths, ${p.errors} of ${p.answered} answers 4xx`,
         evidence: { ...this.evidence(p, rules), episode_end: true },
       }),

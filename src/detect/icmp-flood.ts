@@ -144,7 +144,7 @@ export class IcmpFlood implements Detector {
     const types = h.topType.top().slice(0, 3).map(([t]) => t);
     emit(makeAlert({
       kind: this.name, severity: 'high', confidence: 0.8, src: h.alertSrc, dst: d.dst,
-      ts: e.ts, ts_first: h.first, ts_last: e.ts, technique: 'T1498.001',
+      ts: e.ts, ts_first: h.first, ts_last: e.ts, technique: 'T1498.001', proto: d.dst.includes(':') ? 'icmpv6' : 'icmp',
       summary: `ICMP flood on ${d.dst}: ${n} messages in ${this.w} s (≥ ${this.cfg.rate}/s, type ${types.join(', ')}), ` +
         `${src ? `mostly from ${src.item}` : `≈ ${sources} distinct sources${spoofed ? ' (spoofed)' : ''}`}`,
       evidence: {
@@ -180,7 +180,7 @@ export class IcmpFlood implements Detector {
     emit({
       ...makeAlert({
         kind: this.name, severity: 'high', confidence: 0.8, src: h.alertSrc, dst: d.dst,
-        ts: Math.max(now, h.last), ts_first: h.first, ts_last: end, technique: 'T1498.001',
+        ts: Math.max(now, h.last), ts_first: h.first, ts_last: end, technique: 'T1498.001', proto: d.dst.includes(':') ? 'icmpv6' : 'icmp',
         summary: `ICMP flood on ${d.dst} ended: ${h.packets} messages in ${fmtDur(dur)}, peak ${h.peak}/s, ≈ ${sources} distinct sources`,
         evidence: {
           total_messages: h.packets, duration_s: round3(dur), peak_per_s: h.peak, distinct_sources_est: sources,

@@ -164,7 +164,7 @@ export class SshBruteforce implements Detector {
     const where = g.alertDst ?? `${g.servers.size + g.otherServers} servers`;
     emit(makeAlert({
       kind: this.name, severity: 'high', confidence: this.confidence(g), src: e.src, dst: g.alertDst, dport: g.dport,
-      ts: e.ts, ts_first: g.first, ts_last: g.last, technique: 'T1110.001',
+      ts: e.ts, ts_first: g.first, ts_last: g.last, technique: 'T1110.001', proto: 'tcp',
       summary: `${e.src} failed ${total} SSH authentications against ${where} within ${Math.round(g.last - windowStart)} s (password guessing)`,
       evidence: this.evidence(g),
     }));
@@ -181,7 +181,7 @@ export class SshBruteforce implements Detector {
     emit({
       ...makeAlert({
         kind: this.name, severity: 'high', confidence: this.confidence(g), src: k, dst: g.alertDst, dport: g.dport,
-        ts: now, ts_first: g.first, ts_last: g.last, technique: 'T1110.001',
+        ts: now, ts_first: g.first, ts_last: g.last, technique: 'T1110.001', proto: 'tcp',
         summary: `${k} SSH password guessing ended: ${total} failed authentications against ${g.alertDst ?? `${g.servers.size + g.otherServers} servers`}, ${g.successes} successful`,
         evidence: { ...this.evidence(g), episode_end: true },
       }),

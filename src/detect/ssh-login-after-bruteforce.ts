@@ -161,7 +161,7 @@ export class SshLoginAfterBruteforce implements Detector {
     this.alerts++;
     emit(makeAlert({
       kind: this.name, severity: 'critical', confidence: Math.min(0.95, 0.7 + 0.01 * n), src: p.client, dst: p.server,
-      dport: p.dport, ts: Math.max(now, s), ts_first: p.first, ts_last: Math.max(p.last, s), technique: 'T1110',
+      dport: p.dport, ts: Math.max(now, s), ts_first: p.first, ts_last: Math.max(p.last, s), technique: 'T1110', proto: 'tcp',
       ...(p.pendingUser ? { flow: p.pendingUser } : {}),
       summary: `${p.client} logged in to ${p.server} over SSH after ${n} failed attempts (password guessing succeeded)`,
       evidence: this.evidence(p, n),
@@ -183,7 +183,7 @@ export class SshLoginAfterBruteforce implements Detector {
     emit({
       ...makeAlert({
         kind: this.name, severity: 'critical', confidence: Math.min(0.95, 0.7 + 0.01 * n), src: p.client, dst: p.server,
-        dport: p.dport, ts: now, ts_first: p.first, ts_last: p.last, technique: 'T1110',
+        dport: p.dport, ts: now, ts_first: p.first, ts_last: p.last, technique: 'T1110', proto: 'tcp',
         summary: `${p.client} SSH guessing against ${p.server} ended: ${p.failures + p.unknown} failed, ${p.successes} successful logins`,
         evidence: { ...this.evidence(p, n), episode_end: true },
       }),

@@ -158,7 +158,7 @@ export class SynFlood implements Detector {
     const spoofed = src === null && sources >= 100;
     emit(makeAlert({
       kind: this.name, severity: 'high', confidence: est === 0 ? 0.9 : 0.75, src: h.alertSrc, dst: d.dst, dport: h.alertPort,
-      ts: e.ts, ts_first: h.first, ts_last: e.ts, technique: 'T1499.001',
+      ts: e.ts, ts_first: h.first, ts_last: e.ts, technique: 'T1499.001', proto: 'tcp',
       summary: `SYN flood on ${d.dst}${h.alertPort !== undefined ? `:${h.alertPort}` : ''}: ${syns} SYNs in ${this.w} s ` +
         `(≥ ${this.cfg.rate}/s), ${pct(est, syns)} completed, ${src ? `mostly from ${src.item}` : `≈ ${sources} distinct sources${spoofed ? ' (spoofed)' : ''}`}`,
       evidence: {
@@ -195,7 +195,7 @@ export class SynFlood implements Detector {
     emit({
       ...makeAlert({
         kind: this.name, severity: 'high', confidence: h.completed === 0 ? 0.9 : 0.75, src: h.alertSrc, dst: d.dst, dport: h.alertPort,
-        ts: Math.max(now, h.last), ts_first: h.first, ts_last: end, technique: 'T1499.001',
+        ts: Math.max(now, h.last), ts_first: h.first, ts_last: end, technique: 'T1499.001', proto: 'tcp',
         summary: `SYN flood on ${d.dst}${h.alertPort !== undefined ? `:${h.alertPort}` : ''} ended: ${h.syns} SYNs in ${fmtDur(dur)}, ` +
           `peak ${h.peak}/s, ${pct(h.completed, h.syns)} completed, ≈ ${sources} distinct sources`,
         evidence: {

@@ -312,6 +312,8 @@ interface Hit {
   host: string; src: string; dst: string; dport: number | undefined;
   /** the flow of the event that matched */
   uid: string | undefined; community_id: string | undefined;
+  /** its client port (not for ICMP) and transport, for the alert's sport/proto */
+  sport: number | undefined; proto: NetEvent['proto'];
   first: number; last: number; alertTs: number;
   /** hits since the alert that opened the current suppression window */
   count: number;
@@ -467,7 +469,7 @@ export class ThreatIntel implements Detector {
     if (match === 'cidr' && !indicator.includes('/')) match = 'exact';
     h = {
       ref, list, indicator, field, value, match, host, src: e.src, dst: e.dst, dport: e.type === 'icmp' ? undefined : e.dport,
-      uid: e.uid, community_id: e.community_id, first: ts, last: ts, alertTs: ts, count: 1, reported: 1,
+      sport: e.type === 'icmp' ? undefined : e.sport, proto: e.proto, uid: e.uid, community_id: e.community_id, first: ts, last: ts, alertTs: ts, count: 1, reported: 1,
     };
     this.hits.set(key, h);
     this.open.set(key, h);

@@ -60,6 +60,44 @@ describe('formatCef', () => {
     expect(ext.dst).toBe('10.0.0.2');
     expect(ext.msg!.startsWith('a"b]c\\d|e=f\rg\nh')).toBe(true);
   });
+  it('writes externalId, spt, proto and the flow ids when the alert has them', () => {
+    const line = formatCef(alert({ id: 'Aabc123', sport: 40000, proto: 'udp', community_id: '1:RTJLueY61P9fUGg+UQhYfUgCagU=', uid: 'CJy3Gu1D226h05YyYr3' }), ctx);
+    const { ext } = parseCef(line);
+    expect(ext).toMatchObject({
+      externalId: 'Aabc123', src: '10.0.0.1', spt: '40000', dst: '10.0.0.2', dpt: '22', proto: 'UDP',
+      cs3Label: 'communityId', cs3: '1:RTJLueY61P9fUGg+UQhYfUgCagU=', cs4Label: 'flowUid', cs4: 'CJy3Gu1D226h05YyYr3',
+    });
+    // the Community ID's base64 padding '=' is escaped, and parses back
+    expect(line).toContain('cs3=1:RTJLueY61P9fUGg+UQhYfUgCagU\\= ');
+  });
+  it('puts IPv6 addresses in c6a2/c6a3 with their spec labels, never in src/dst (IPv4-only fields)', () => {
+    const { ext } = parseCef(formatCef(alert({ src: 'fd00::1', dst: '2001:db8::2' }), ctx));
+    expect(ext.src).toBeUndefined();
+    expect(ext.dst).toBeUndefined();
+    expect(ext).toMatchObject({ c6a2Label: 'Source IPv6 Address', c6a2: 'fd00::1', c6a3Label: 'Destination IPv6 Address', c6a3: '2001:db8::2' });
+    const mixed = parseCef(formatCef(alert({ src: '10.0.0.1', dst: 'fd00::2' }), ctx)).ext;
+    expect(mixed.src).toBe('10.0.0.1');
+    expect(mixed.c6a2).toBeUndefined();
+    expect(mixed.c6a3).toBe('fd00::2');
+  });
+  it('survives hostile values in every text field: header splits in 7 fields, extension keys are only ours', () => {
+    const hostile = 'x\\|y=z\\\n|\r\\=' + NASTY + ' fake=1 cs1=T0000\\';
+    const line = formatCef(alert({ kind: hostile, summary: hostile, id: hostile, src: hostile }), { ...ctx, version: '1|2\\', hostname: hostile, sensor: hostile });
+    expect(line).not.toMatch(/[\x00-\x1f\x7f\u2028\u2029]/);
+    const { header, ext } = parseCef(line);
+    expect(header).toHaveLength(7);
+    expect(header.slice(0, 3)).toEqual(['CEF:0', 'tapwatch', 'tapwatch']);
+    expect(header[3]).toBe('1|2\\');
+    expect(header[6]).toBe('8');
+    // every unescaped key= in the extension is one the formatter wrote, in its order
+    const keys = [...line.slice(line.indexOf('|rt=') + 1).matchAll(/(?:^| )(\w+)=/g)].map((m) => m[1]);
+    expect(keys).not.toContain('fake');
+    expect(keys.filter((k) => k === 'cs1')).toHaveLength(1);
+    expect(ext.cs1).toBe('T1046');
+    // the values come back exactly (our unsafe-character escapes aside)
+    expect(ext.externalId!.startsWith('x\\|y=z\\\n|\r\\=a"b]c\\d|e=f\rg\nh')).toBe(true);
+    expect(ext.msg!.endsWith(' fake=1 cs1=T0000\\')).toBe(true);
+  });
   it('omits src/dst/dpt/technique when absent and reports count and update', () => {
     const line = formatCef(alert({ src: undefined, dst: undefined, dport: undefined, technique: undefined, count: 12, update: true }), ctx);
     expect(line).not.toMatch(/ (src|dst|dpt|cs1Label|cs1)=/);
