@@ -8,7 +8,7 @@ import { ProgressLine } from './progress.js';
 import { buildDetectors } from '../detect/index.js';
 import { CidrSet } from '../util/cidr.js';
 import { eventToJson } from '../events/serialize.js';
-import { formatText, getFormatter, type FormatContext } from '../alerts/format/index.js';
+import { formatJson, formatText, getFormatter, type FormatContext } from '../alerts/format/index.js';
 import type { PayloadFormat } from '../sinks/sink.js';
 import { LineWriter } from '../util/line-writer.js';
 import { parseSeed, randomSeed } from '../flows/uid.js';
@@ -16,7 +16,11 @@ import { ParallelAnalysis } from '../parallel/parallel.js';
 import type { PacketSink } from '../capture/types.js';
 import { formatSummary, type FileResult } from './summary.js';
 import type { Config } from '../config.js';
+import type { NetEvent } from '../events/types.js';
 import type { Alert } from '../alerts/types.js';
+import type { TsDigits } from '../capture/types.js';
+import { ReportBuilder } from '../report/model.js';
+import { reportTitle, writeReport } from './report.js';
 
 export interface AnalyzeOptions {
   files: string[];
@@ -29,7 +33,29 @@ export interface AnalyzeOptions {
   quiet: boolean;
   /** read the files one after the other instead of merging them by packet time */
   sequential?: boolean;
+  /** also write the HTML report of this run here (src/report/) */
+  report?: string;
   version: string;
+}
+
+/**
+ * Counts packets per second of packet time for the report's rate plot, in
+ * front of the real sink. Only put in place with --report: without it the
+ * reader calls the pipeline directly.
+ */
+class PacketsPerSecond implements PacketSink {
+  private sec = Number.NaN;
+  private n = 0;
+  constructor(private readonly inner: PacketSink, private readonly report: ReportBuilder) {}
+  packet(linktype: number, tsSec: number, tsNsec: number, buf: Buffer, off: number, caplen: number, wirelen: number, digits?: TsDigits): void {
+    if (tsSec !== this.sec) { this.flush(); this.sec = tsSec; }
+    this.n++;
+    this.inner.packet(linktype, tsSec, tsNsec, buf, off, caplen, wirelen, digits);
+  }
+  flush(): void {
+    if (this.n > 0) this.report.addPackets(this.sec, this.n);
+    this.n = 0;
+  }
 }
 
 /** A problem the user must fix; reported as one line, exit code 2. */
@@ -65,6 +91,12 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
   const out = new LineWriter(o.output);
   const events = o.events ? new LineWriter(o.events) : null;
   const alerts: Alert[] = [];
+  const rep = o.report !== undefined ? new ReportBuilder() : null;
+  // the report reads what the alert file holds (the same JSON), so `tapwatch report` on that file gives the same page
+  const toReport = (a: Alert): void => { rep?.addAlert(JSON.parse(formatJson(a, ctx))); };
+  const onEvent = events && rep ? (e: NetEvent) => { events.line(eventToJson(e)); rep.addEvent(e); }
+    : events ? (e: NetEvent) => events.line(eventToJson(e))
+      : rep ? (e: NetEvent) => { rep.addEvent(e); } : null;
   const seed = o.config.flows.uidSeed !== '' ? parseSeed(o.config.flows.uidSeed) : randomSeed();
   const pipeline = new Pipeline({
     detectors: buildDetectors(o.config.detectors, { homeNet: CidrSet.parse(o.config.network.homeNet, 'network.homeNet') }),
@@ -76,19 +108,21 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
     onAlert: (a) => {
       if (o.format === 'json') out.line(line(a, ctx));
       else alerts.push(a);
+      toReport(a);
     },
     ...(o.config.alerts.incidents.enabled ? {
       incidents: o.config.alerts.incidents,
       // incident records are written where the alerts are, as their own kind
-      onIncident: (r: Alert) => { if (o.format === 'json') out.line(line(r, ctx)); else alerts.push(r); },
+      onIncident: (r: Alert) => { if (o.format === 'json') out.line(line(r, ctx)); else alerts.push(r); toReport(r); },
     } : {}),
-    ...(events ? { onEvent: (e) => events.line(eventToJson(e)) } : {}),
+    ...(onEvent ? { onEvent } : {}),
   });
   const nw = o.config.flows.workers === 0 ? availableParallelism() : o.config.flows.workers;
   const par = nw > 1
     ? new ParallelAnalysis(pipeline, { workers: nw, tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows, progress: o.config.flows.progress }, uidSeed: seed })
     : null;
-  const sink: PacketSink = par ?? pipeline;
+  const counter = rep ? new PacketsPerSecond(par ?? pipeline, rep) : null;
+  const sink: PacketSink = counter ?? par ?? pipeline;
   const results: FileResult[] = [];
   let code = 0;
   const total = o.files.reduce((n, f) => n + (f === '-' ? 0 : statSync(f).size), 0);
@@ -141,5 +175,10 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
   }
   out.close();
   events?.close();
+  if (rep && o.report !== undefined) {
+    counter?.flush();
+    const names = results.map((r) => r.path);
+    writeReport(o.report, rep.build(reportTitle(names), names));
+  }
   return code;
 }

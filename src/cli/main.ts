@@ -8,6 +8,8 @@ import { hideBin } from 'yargs/helpers';
 import { readFileSync } from 'node:fs';
 import { analyze, UsageError } from './analyze.js';
 import { run } from './run.js';
+import { report } from './report.js';
+import { ReportInputError } from '../report/read.js';
 import { CaptureError } from '../capture/live.js';
 import { PAYLOAD_FORMATS } from '../sinks/sink.js';
 import { buildDetectors } from '../detect/index.js';
@@ -149,6 +151,7 @@ async function main(): Promise<void> {
           .option('config', { alias: 'c', type: 'string', describe: 'configuration file (JSON)' })
           .option('set', { type: 'string', nargs: 1, describe: 'override a configuration key (repeatable): --set detectors.event_rate.maxPerSecond=1000' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary and no progress line on stderr' })
+          .option('report', { type: 'string', describe: 'also write a self-contained HTML report of the run (timeline, alerts and evidence, talkers, rates) to this file' })
           .option('sequential', { type: 'boolean', default: false, describe: 'read several files one after the other (default: merged by packet time, as one tap saw them)' })
           .option('uid-seed', { type: 'string', describe: 'seed of flow uids and alert ids (flows.uidSeed): the same seed over the same input gives the same ids; default random per run' })
           .option('workers', { type: 'number', describe: 'flow worker threads (flows.workers): 1 = single thread, 0 = one per core; the alerts are the same for any number' });
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
           files: (argv.files ?? []).map((f) => undash(String(f))), output: undash(argv.output), format: argv.format,
           ...(argv.payload !== undefined ? { payload: argv.payload } : {}),
           ...(argv.events ? { events: undash(argv.events) } : {}), config, quiet: argv.quiet, sequential: argv.sequential, version: VERSION,
+          ...(argv.report ? { report: undash(argv.report) } : {}),
         });
         process.exitCode = code;
       },
@@ -199,6 +203,21 @@ async function main(): Promise<void> {
       },
     )
     .command(
+      'report <alerts> [events]',
+      'write a self-contained HTML report (timeline, alerts by attacker and victim, evidence, talkers, rates) from an alert file and optionally the event log',
+      (y) => y
+        .positional('alerts', { type: 'string', describe: 'alert file (JSON lines, as analyze -o or run -o write it)' })
+        .positional('events', { type: 'string', describe: 'event log (analyze -e): adds event counts, talkers and the event rate' })
+        .option('output', { alias: 'o', type: 'string', default: 'report.html', describe: 'the HTML file to write (- for stdout)' })
+        .option('title', { type: 'string', describe: 'page title (default: names the inputs)' }),
+      async (argv) => {
+        process.exitCode = await report({
+          alerts: String(argv.alerts), output: undash(argv.output),
+          ...(argv.events !== undefined ? { events: String(argv.events) } : {}), ...(argv.title !== undefined ? { title: argv.title } : {}),
+        });
+      },
+    )
+    .command(
       'check-config <file>',
       'validate a configuration file and print the effective configuration',
       (y) => y.positional('file', { type: 'string', describe: 'configuration file (JSON)' })
@@ -209,7 +228,7 @@ async function main(): Promise<void> {
         process.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
       },
     )
-    .demandCommand(1, 'name a command: analyze, run or check-config')
+    .demandCommand(1, 'name a command: analyze, run, report or check-config')
     .recommendCommands()
     .help()
     .alias('h', 'help')
@@ -223,7 +242,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof UsageError || e instanceof InputError || e instanceof ConfigError || e instanceof CidrError || e instanceof CaptureError) fail(e.message);
+  if (e instanceof UsageError || e instanceof InputError || e instanceof ConfigError || e instanceof CidrError || e instanceof CaptureError || e instanceof ReportInputError) fail(e.message);
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string' && err.syscall) fail(`${err.path ?? ''}${err.path ? ': ' : ''}${err.message}`);
   // A bug, not a user error: say so plainly, keep the trace for the report.
