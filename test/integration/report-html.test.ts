@@ -186,3 +186,14 @@ describe.skipIf(!haveChromium())('HTML report in headless Chromium', () => {
     }, 60_000);
   }
 });
+
+describe('tapwatch report: bad input', () => {
+  it('names a missing file and a file that is not alerts in one line, exit 2', () => {
+    const missing = cli(['report', join(dir, 'nope.jsonl'), '-o', join(dir, 'x.html')]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^tapwatch: .*nope\.jsonl: no such file\n$/);
+    const notAlerts = cli(['report', join(ROOT, 'pcaps/beacon.pcap'), '-o', join(dir, 'x.html')]);
+    expect(notAlerts.code).toBe(2);
+    expect(notAlerts.err).toMatch(/^tapwatch: .*beacon\.pcap: not an alert file \(none of its \d+ lines is a tapwatch alert\)\n$/);
+  });
+});
