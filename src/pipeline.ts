@@ -54,6 +54,11 @@ export interface PipelineStats {
   fragments: number;
   nonIp: number;
   decodeErrors: Record<string, number>;
+  /**
+   * DNS and HTTP pairing (flows/transactions.ts), non-zero counters only: answered, repeat and
+   * unmatched responses, retransmitted, unanswered and evicted queries, HTTP overflows; dns_waiting is current
+   */
+  transactions: Record<string, number>;
   linktypes: Record<string, number>;
   events: Record<string, number>;
   /** alerts raised by detectors, by kind (before suppression) */
@@ -103,7 +108,7 @@ export class Pipeline implements PacketSink {
   private readonly externalClock: boolean;
   private readonly updateEvery: number;
   readonly stats: PipelineStats = {
-    packets: 0, bytes: 0, ipPackets: 0, fragments: 0, nonIp: 0, decodeErrors: {}, linktypes: {}, events: {}, alerts: {},
+    packets: 0, bytes: 0, ipPackets: 0, fragments: 0, nonIp: 0, decodeErrors: {}, transactions: {}, linktypes: {}, events: {}, alerts: {},
     alertsOut: 0, suppressed: 0, foldedGeneric: 0, incidentRecords: 0,
     flows: { active: 0, created: 0, evicted: 0, evidenceAddrs: 0, evidenceEvicted: 0 }, outOfOrder: 0, firstTs: 0, lastTs: 0,
   };
@@ -222,6 +227,10 @@ export class Pipeline implements PacketSink {
     this.stats.flows = { active: t.size, created: t.created, evicted: t.evicted, evidenceAddrs: this.recent.size, evidenceEvicted: this.recent.evicted };
     // Parser give-ups and recoveries (HTTP gaps, oversize header blocks, bad DNS names) are reported with the decode errors.
     for (const [k, v] of Object.entries(this.tracker.issues)) if (v > 0) this.stats.decodeErrors[k] = v;
+    const tx: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.tracker.tx)) if (v > 0) tx[k] = v;
+    if (this.tracker.dnsWaiting > 0) tx['dns_waiting'] = this.tracker.dnsWaiting;
+    this.stats.transactions = tx;
     this.stats.foldedGeneric = this.fold.c.folded;
     return this.stats;
   }

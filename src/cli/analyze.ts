@@ -98,9 +98,12 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
     : events ? (e: NetEvent) => events.line(eventToJson(e))
       : rep ? (e: NetEvent) => { rep.addEvent(e); } : null;
   const seed = o.config.flows.uidSeed !== '' ? parseSeed(o.config.flows.uidSeed) : randomSeed();
+  const trackerOpts = {
+    timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows, progress: o.config.flows.progress, homeNet: o.config.network.homeNet,
+  };
   const pipeline = new Pipeline({
     detectors: buildDetectors(o.config.detectors, { homeNet: CidrSet.parse(o.config.network.homeNet, 'network.homeNet') }),
-    tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows, progress: o.config.flows.progress },
+    tracker: trackerOpts,
     suppression: { interval: o.config.alerts.suppression, perKind: o.config.alerts.perKind },
     updateEvery: o.config.alerts.updateEvery,
     uidSeed: seed,
@@ -119,7 +122,7 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
   });
   const nw = o.config.flows.workers === 0 ? availableParallelism() : o.config.flows.workers;
   const par = nw > 1
-    ? new ParallelAnalysis(pipeline, { workers: nw, tracker: { timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows, progress: o.config.flows.progress }, uidSeed: seed })
+    ? new ParallelAnalysis(pipeline, { workers: nw, tracker: trackerOpts, uidSeed: seed })
     : null;
   const counter = rep ? new PacketsPerSecond(par ?? pipeline, rep) : null;
   const sink: PacketSink = counter ?? par ?? pipeline;

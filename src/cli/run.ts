@@ -57,7 +57,7 @@ export async function run(o: RunOptions): Promise<number> {
   const homeNet = (c: Config) => CidrSet.parse(c.network.homeNet, 'network.homeNet');
   const pipeline = new Pipeline({
     detectors: buildDetectors(cfg.detectors, { homeNet: homeNet(cfg) }),
-    tracker: { timeouts: cfg.flows.timeouts, maxFlows: cfg.flows.maxFlows, progress: cfg.flows.progress },
+    tracker: { timeouts: cfg.flows.timeouts, maxFlows: cfg.flows.maxFlows, progress: cfg.flows.progress, homeNet: cfg.network.homeNet },
     suppression: { interval: cfg.alerts.suppression, perKind: cfg.alerts.perKind },
     updateEvery: cfg.alerts.updateEvery,
     ...(cfg.flows.uidSeed !== '' ? { uidSeed: parseSeed(cfg.flows.uidSeed) } : {}),
@@ -148,7 +148,7 @@ export async function run(o: RunOptions): Promise<number> {
     for (const s of sinks) sinkStats[s.name] = s.stats();
     return {
       capture: { ...cap, notAnalysedAtShutdown: gate.skipped }, packets: st.packets, bytes: st.bytes, events: st.events, alerts: st.alerts, alerts_out: st.alertsOut,
-      suppressed: st.suppressed, flows: st.flows, decode_errors: st.decodeErrors, detectors, sinks: sinkStats,
+      suppressed: st.suppressed, flows: st.flows, decode_errors: st.decodeErrors, transactions: st.transactions, detectors, sinks: sinkStats,
       memory_mb: Math.round(process.memoryUsage().rss / 1048576), uptime_s: Math.round((Date.now() - started) / 1000),
     };
   };
@@ -211,6 +211,8 @@ export async function run(o: RunOptions): Promise<number> {
       return nd;
     });
     pipeline.setDetectors(nextList);
+    // conn summaries written from now on say local_orig/local_resp by the new HOME_NET
+    pipeline.tracker.setHomeNet(next.network.homeNet);
     cfg = next;
     log.info({ outputs: sinks.map((s) => s.name), detectors_kept: kept, detectors_rebuilt: rebuilt }, 'configuration reloaded');
   };

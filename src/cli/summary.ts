@@ -24,6 +24,7 @@ export function formatSummary(st: PipelineStats, files: FileResult[], seconds: n
     // incident records go to the same outputs: the total is what the outputs received
     `alerts written: ${st.alertsOut + st.incidentRecords} (incident records among them: ${st.incidentRecords}; repeats folded by suppression: ${st.suppressed}; generic alerts folded into a specific one: ${st.foldedGeneric})`,
     ...table('decode errors', st.decodeErrors),
+    ...table('transactions (DNS and HTTP pairing)', st.transactions),
   ];
   if (Object.keys(st.linktypes).length) lines.push(...table('packets with unsupported link types', st.linktypes));
   if (st.outOfOrder) lines.push(`out-of-order packets (more than 1 s back in time): ${st.outOfOrder}`);

@@ -209,7 +209,8 @@ export class DnsTcpHalf {
   /** framing was lost: the next segment is taken as the start of a message, on probation */
   private resync = false;
 
-  constructor(private readonly onMessage: (m: DnsMessage, size: number, first: unknown) => void) {}
+  /** onMessage gets the times of the message's first segment and of the segment that completed it */
+  constructor(private readonly onMessage: (m: DnsMessage, size: number, first: unknown, last: unknown) => void) {}
 
   /**
    * `len` bytes are missing. Inside a message whose length we know, framing
@@ -263,7 +264,7 @@ export class DnsTcpHalf {
           this.resync = false;
           if (m === null || m.qdcount === 0 || m.qname === '') { this.dead = true; return; }
         }
-        if (m) this.onMessage(m, this.need, this.first);
+        if (m) this.onMessage(m, this.need, this.first, t);
         this.need = -1;
         this.have = 0;
       }

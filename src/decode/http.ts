@@ -16,6 +16,7 @@
  */
 import { copyTime, type StreamConsumer } from '../flows/stream.js';
 import { safeString } from './text.js';
+import { HttpPairing, newTxStats, type TxStats } from '../flows/transactions.js';
 import type { PacketTime } from '../events/types.js';
 
 export interface HttpRequestInfo {
@@ -27,6 +28,8 @@ export interface HttpRequestInfo {
   userAgent: string | null;
   /** header bytes + declared body length */
   size: number;
+  /** position of the request on its connection, from 1 (Zeek's trans_depth) */
+  depth: number;
 }
 
 export interface HttpResponseInfo {
@@ -36,6 +39,8 @@ export interface HttpResponseInfo {
   reason: string;
   length: number | null;
   size: number;
+  /** the request answered (flows/transactions.ts): null when none was outstanding, no method/uri when it was over the pairing cap */
+  request: { depth: number; method?: string; uri?: string } | null;
 }
 
 export interface HttpSink {
@@ -59,7 +64,6 @@ export function newHttpIssues(): HttpIssues {
 
 /** Header blocks larger than this are not HTTP we will parse (Zeek and Suricata cap similarly). */
 export const MAX_HEADER_BYTES = 64 * 1024;
-const MAX_QUEUED_METHODS = 64;
 
 const enum S {
   Headers, Body, Chunk, ChunkData, ChunkEnd, Trailers, UntilClose, Dead,
@@ -162,16 +166,18 @@ function headerField(h: Buffer, s: number, e: number): F {
   return F.Other;
 }
 
-/** Shared by both directions of a connection: which requests await responses (for HEAD). */
+/** Shared by both directions of a connection: which requests await responses (pairing, and HEAD's bodiless answer). */
 export class HttpConnection {
-  readonly methods: string[] = [];
+  /** requests waiting for their responses, in order (pipelining) */
+  readonly pairing: HttpPairing;
   /** where gaps, resynchronisations and oversize blocks are counted (shared by all connections of a tracker) */
   issues: HttpIssues = newHttpIssues();
   /** requests reported so far */
   requests = 0;
   /** a CONNECT was answered 2xx: the connection is a tunnel from here on (TLS, usually) */
   tunnel = false;
-  constructor(readonly sink: HttpSink) {}
+  /** @param tx where unpaired responses and pipeline overflows are counted (shared by all connections of a tracker) */
+  constructor(readonly sink: HttpSink, tx: TxStats = newTxStats()) { this.pairing = new HttpPairing(tx); }
 }
 
 export class HttpHalf implements StreamConsumer {
@@ -401,17 +407,18 @@ export class HttpHalf implements StreamConsumer {
     if (this.isClient) {
       const m = parseRequestLine(start);
       if (!m) {
-        // Not a request we can name; keep framing as if it had no body.
+        // Not a request we can name; keep framing as if it had no body. Its answer still comes in its turn.
+        this.conn.pairing.unnamed();
         this.state = S.Headers;
         return;
       }
-      const method = m.method;
-      if (this.conn.methods.length < MAX_QUEUED_METHODS) this.conn.methods.push(method);
       this.conn.requests++;
+      const method = safeString(m.method), uri = safeString(m.uri);
+      const depth = this.conn.pairing.request(method, uri);
       this.conn.sink.request({
-        t: this.hdrT!, method: safeString(method), uri: safeString(m.uri), version: safeString(m.version),
+        t: this.hdrT!, method, uri, version: safeString(m.version),
         host: host === null ? null : safeString(host), userAgent: ua === null ? null : safeString(ua),
-        size: blockLen + (clen ?? 0),
+        size: blockLen + (clen ?? 0), depth,
       });
       this.startBody(chunked, clen, false);
     } else {
@@ -421,14 +428,17 @@ export class HttpHalf implements StreamConsumer {
         return;
       }
       const status = Number(m[2]);
-      const informational = status >= 100 && status < 200;
-      const method = informational ? undefined : this.conn.methods.shift();
+      // 101 Switching Protocols is the request's final answer (what follows is another protocol)
+      const informational = status >= 100 && status < 200 && status !== 101;
+      const request = this.conn.pairing.response(informational);
+      // method was made safe for the log: a method with bytes that needed escaping is never HEAD or CONNECT anyway
+      const method = informational || request === null || !('method' in request) ? undefined : request.method;
       this.conn.sink.response({
         t: this.hdrT!, status, version: m[1]!, reason: safeString(m[3] ?? ''), length: clen,
-        size: blockLen + (clen ?? 0),
+        size: blockLen + (clen ?? 0), request,
       });
       if (method === 'CONNECT' && status >= 200 && status < 300) this.conn.tunnel = true;
-      if (informational || status === 204 || status === 304 || method === 'HEAD') { this.state = S.Headers; return; }
+      if (status < 200 || status === 204 || status === 304 || method === 'HEAD') { this.state = S.Headers; return; }
       this.startBody(chunked, clen, true);
     }
   }

@@ -60,6 +60,15 @@ export interface ConnEvent extends EventBase {
   /** payload bytes of this flow already reported by its conn_progress events (present only if it had some) */
   reported_orig_bytes?: number;
   reported_resp_bytes?: number;
+  /**
+   * the application protocols recognised on the flow, comma-separated in the
+   * fixed order dns, http, ssh, tls (e.g. "http,tls" for a CONNECT tunnel);
+   * absent when none was (Zeek's conn.log `service`, with "tls" for its "ssl")
+   */
+  service?: string;
+  /** originator / responder inside HOME_NET (Zeek's local_orig/local_resp); absent when no HOME_NET is configured */
+  local_orig?: boolean;
+  local_resp?: boolean;
 }
 
 /**
@@ -106,6 +115,18 @@ export interface DnsEvent extends EventBase {
   ancount: number;
   answers: DnsAnswer[];
   truncated: boolean;
+  /**
+   * responses paired with their query (same id, same flow: flows/transactions.ts):
+   * seconds from the packet that completed the query to the one that completed
+   * this response (Zeek's dns.log `rtt`, Wireshark's `dns.time`; over TCP a
+   * message may span segments), and the query event's `ts` (Zeek's dns.log `ts`).
+   * Absent on queries and on responses whose query was not seen.
+   */
+  rtt?: number;
+  query_ts?: number;
+  /** query_ts exactly (whole seconds, nanoseconds), for output at full precision; not written themselves */
+  queryTsSec?: number;
+  queryTsNsec?: number;
 }
 
 export interface HttpRequestEvent extends EventBase {
@@ -116,6 +137,8 @@ export interface HttpRequestEvent extends EventBase {
   uri: string;
   version: string;
   user_agent: string | null;
+  /** position of the request on its connection, from 1 (Zeek's http.log trans_depth) */
+  trans_depth: number;
 }
 
 export interface HttpResponseEvent extends EventBase {
@@ -126,6 +149,15 @@ export interface HttpResponseEvent extends EventBase {
   reason_phrase: string;
   /** Content-Length when present */
   length: number | null;
+  /**
+   * the request this response answers, by order on the connection (pipelining
+   * included; flows/transactions.ts): its trans_depth, method and uri. All
+   * absent when no request was outstanding; method and uri absent when the
+   * request was past the pairing cap.
+   */
+  trans_depth?: number;
+  method?: string;
+  uri?: string;
 }
 
 export interface SshBannerEvent extends EventBase {

@@ -1,6 +1,7 @@
 /** A bidirectional flow (TCP connection or UDP "connection"), keyed by its 5-tuple. */
 import type { PacketTime } from '../events/types.js';
 import type { TcpStream } from './stream.js';
+import type { DnsPending } from './transactions.js';
 
 export const enum App { Undecided, None, Http, Ssh, Dns, Tls }
 
@@ -11,6 +12,12 @@ export const TIMEOUT_CLASSES = 4;
 // TCP state bits (Flow.bits): one small integer instead of nine boolean fields (8 bytes each per flow)
 const B_ORIG_SYN = 1, B_RESP_SYNACK = 2, B_ORIG_FIN = 4, B_RESP_FIN = 8, B_ORIG_RST = 16, B_RESP_RST = 32;
 const B_ESTABLISHED = 64, B_OUTCOME = 128, B_STARTTLS = 256;
+/** application protocols recognised (conn `service`), in Flow.bits from bit 9 */
+export const SVC_DNS = 1, SVC_HTTP = 2, SVC_SSH = 4, SVC_TLS = 8;
+const SVC_SHIFT = 9;
+/** `service` text per set of SVC_* bits, in the fixed order dns, http, ssh, tls (no string built per flow) */
+export const SERVICE_NAMES: readonly string[] = Array.from({ length: 16 }, (_v, b) =>
+  ['dns', 'http', 'ssh', 'tls'].filter((_n, i) => (b & (1 << i)) !== 0).join(','));
 
 /**
  * Flows are the state a spoofed-source flood multiplies, so the record is kept
@@ -64,6 +71,12 @@ export class Flow {
   probes = 0;
   origStream: TcpStream | null = null;
   respStream: TcpStream | null = null;
+  /** DNS queries waiting for their answer on this flow (flows/transactions.ts); made at its first query */
+  dns: DnsPending | null = null;
+
+  /** SVC_* bits of the application protocols recognised on the flow */
+  get services(): number { return (this.bits >> SVC_SHIFT) & 15; }
+  addService(svc: number): void { this.bits |= svc << SVC_SHIFT; }
 
   /** The first packet's time as a PacketTime (a new object: only for the rare events stamped with it). */
   get start(): PacketTime { return { ts: this.startTs, tsSec: this.startSec, tsNsec: this.startNsec, tsDigits: this.startDigits }; }
@@ -107,5 +120,6 @@ export class Flow {
     this.touchSeq = 0;
     this.progTs = this.progOrig = this.progResp = 0;
     this.origStream = this.respStream = null;
+    this.dns = null;
   }
 }

@@ -5,7 +5,9 @@
  * flows that have one.
  */
 import { FlowTable, tupleHash, DEFAULT_TIMEOUTS, DEFAULT_MAX_FLOWS, type FlowTimeouts } from './flow-table.js';
-import { App, Flow, TimeoutClass } from './flow.js';
+import { App, Flow, TimeoutClass, SERVICE_NAMES, SVC_DNS, SVC_HTTP, SVC_SSH, SVC_TLS } from './flow.js';
+import { DnsPending, DnsTransactions, newTxStats, type DnsPair, type DnsTxLimits } from './transactions.js';
+import { CidrSet } from '../util/cidr.js';
 import { TcpStream, copyTime, type StreamConsumer } from './stream.js';
 import { connState } from './conn-state.js';
 import { addrToString } from '../decode/addr.js';
@@ -29,6 +31,10 @@ export interface TrackerOptions {
   uidStream?: number;
   /** conn_progress events for long-lived flows; 0 turns a trigger off */
   progress?: Partial<ProgressOptions>;
+  /** HOME_NET as CIDR text (conn local_orig/local_resp); empty or omitted: the fields are left out */
+  homeNet?: readonly string[];
+  /** caps on DNS queries waiting for their answer (flows/transactions.ts) */
+  dnsPending?: Partial<DnsTxLimits>;
 }
 
 export interface ProgressOptions {
@@ -72,6 +78,11 @@ export class Tracker {
   /** conn_progress triggers (Infinity = off) */
   private readonly progInterval: number;
   private readonly progBytes: number;
+  /** what DNS and HTTP pairing could not pair or had to drop (flows/transactions.ts), over all flows */
+  readonly tx = newTxStats();
+  private readonly dnsTx: DnsTransactions;
+  /** HOME_NET for local_orig/local_resp; null: none configured */
+  private home: CidrSet | null = null;
 
   constructor(opts: TrackerOptions, emit: (e: NetEvent) => void) {
     this.table = new FlowTable({ ...DEFAULT_TIMEOUTS, ...opts.timeouts }, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
@@ -80,7 +91,18 @@ export class Tracker {
     const pr = { ...DEFAULT_PROGRESS, ...opts.progress };
     this.progInterval = pr.interval > 0 ? pr.interval : Infinity;
     this.progBytes = pr.bytes > 0 ? pr.bytes : Infinity;
+    this.dnsTx = new DnsTransactions(this.tx, opts.dnsPending);
+    this.setHomeNet(opts.homeNet ?? []);
   }
+
+  /** HOME_NET (validated by the configuration): conn summaries written from now on use it. */
+  setHomeNet(cidrs: readonly string[]): void {
+    const set = CidrSet.parse(cidrs, 'network.homeNet');
+    this.home = set.empty ? null : set;
+  }
+
+  /** DNS queries waiting for an answer, over all flows */
+  get dnsWaiting(): number { return this.dnsTx.size; }
 
   tcp(p: Packet): void {
     const flags = p.tcpFlags;
@@ -142,7 +164,7 @@ export class Tracker {
     if (p.payWire > 0) this.progress(f, p);
     if ((isDnsPort(p.sport) || isDnsPort(p.dport)) && p.payLen > 0) {
       const m = parseDns(p.buf, p.payOff, p.payLen);
-      if (m) this.dns(m, this.base(f, orig, p, 'udp'), p.payWire);
+      if (m) this.dns(f, m, this.base(f, orig, p, 'udp'), p.payWire, p);
     }
   }
 
@@ -315,6 +337,14 @@ export class Tracker {
       conn_state: connState(f), history: f.history, missed_bytes: f.missedBytes, reason,
     };
     if (f.progOrig + f.progResp > 0) { e.reported_orig_bytes = f.progOrig; e.reported_resp_bytes = f.progResp; }
+    const svc = f.services;
+    if (svc !== 0) e.service = SERVICE_NAMES[svc]!;
+    const home = this.home;
+    if (home !== null) {
+      e.local_orig = f.ver === 4 ? home.hasV4(f.a0 >>> 0) : home.has(f.origAddr);
+      e.local_resp = f.ver === 4 ? home.hasV4(f.b0 >>> 0) : home.has(f.respAddr);
+    }
+    if (f.dns !== null) this.dnsTx.close(f.dns);
     this.emit(e);
     // The flow is out of the table and its last event written: its record is reused.
     if (s !== undefined) this.ssh.delete(f);
@@ -322,13 +352,21 @@ export class Tracker {
     this.table.release(f);
   }
 
-  private dns(m: DnsMessage, b: ReturnType<Tracker['base']> & { proto: 'tcp' | 'udp' }, size: number): void {
+  /** @param done the time the message was complete (its last TCP segment; for UDP its packet): rtt runs between these, as in Zeek and Wireshark */
+  private dns(f: Flow, m: DnsMessage, b: ReturnType<Tracker['base']> & { proto: 'tcp' | 'udp' }, size: number, done: PacketTime): void {
     if (m.nameTooLong) this.issues.dns_name_too_long++;
     if (m.badName) this.issues.dns_bad_name++;
+    f.addService(SVC_DNS);
+    // pairing by id on this flow (flows/transactions.ts): a response gets its query's time and the rtt
+    let pair: DnsPair | null = null;
+    if (m.isResponse) pair = this.dnsTx.response(f.dns, m.id, done);
+    else this.dnsTx.query(f.dns ??= new DnsPending(), m.id, b, done);
     this.emit({
       ts: b.ts, tsSec: b.tsSec, tsNsec: b.tsNsec, tsDigits: b.tsDigits, src: b.src, sport: b.sport, dst: b.dst,
       dport: b.dport, proto: b.proto, type: 'dns', size, uid: b.uid, community_id: b.community_id, id: m.id, is_response: m.isResponse, opcode: m.opcode, qname: m.qname,
       qtype: m.qtype, rcode: m.rcode, qdcount: m.qdcount, ancount: m.ancount, answers: m.answers, truncated: m.truncated,
+      // undefined (left out of the JSON) rather than absent: one object shape for every DNS event
+      rtt: pair?.rtt, query_ts: pair?.query.ts, queryTsSec: pair?.query.tsSec, queryTsNsec: pair?.query.tsNsec,
     });
   }
 
@@ -370,21 +408,26 @@ export class Tracker {
       // One literal per event (no spreads): these run once per HTTP message.
       request: (r: HttpRequestInfo) => {
         const c = clientIsOrig, t = r.t;
+        f.addService(SVC_HTTP);
         this.emit({
           ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type: 'http_request',
           src: c ? f.origAddr : f.respAddr, sport: c ? f.aport : f.bport, dst: c ? f.respAddr : f.origAddr, dport: c ? f.bport : f.aport,
           proto: 'tcp', size: r.size, uid: f.uid, community_id: f.community_id, method: r.method, host: r.host, uri: r.uri, version: r.version, user_agent: r.userAgent,
+          trans_depth: r.depth,
         });
       },
       response: (r: HttpResponseInfo) => {
-        const c = !clientIsOrig, t = r.t;
+        const c = !clientIsOrig, t = r.t, q = r.request;
+        f.addService(SVC_HTTP);
         this.emit({
           ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type: 'http_response',
           src: c ? f.origAddr : f.respAddr, sport: c ? f.aport : f.bport, dst: c ? f.respAddr : f.origAddr, dport: c ? f.bport : f.aport,
           proto: 'tcp', size: r.size, uid: f.uid, community_id: f.community_id, status: r.status, version: r.version, reason_phrase: r.reason, length: r.length,
+          // the request answered, by order (undefined: left out of the JSON)
+          trans_depth: q?.depth, method: q?.method, uri: q?.uri,
         });
       },
-    });
+    }, this.tx);
     conn.issues = this.issues;
     this.http.set(f, { conn, clientIsOrig });
     f.origStream = new TcpStream(new HttpHalf(clientIsOrig, conn));
@@ -397,6 +440,7 @@ export class Tracker {
     const stream = new TcpStream(new TlsClientHalf((h: TlsClientHelloInfo | null) => {
       if (h !== null) {
         const c = clientIsOrig, t = h.t;
+        f.addService(SVC_TLS);
         this.emit({
           ts: t.ts, tsSec: t.tsSec, tsNsec: t.tsNsec, tsDigits: t.tsDigits, type: 'tls_client_hello',
           src: c ? f.origAddr : f.respAddr, sport: c ? f.aport : f.bport, dst: c ? f.respAddr : f.origAddr, dport: c ? f.bport : f.aport,
@@ -414,10 +458,10 @@ export class Tracker {
   private startSsh(f: Flow): void {
     f.app = App.Ssh;
     const conn: SshConnection = new SshConnection({
-      banner: (isClient, banner, t) => this.emit({
+      banner: (isClient, banner, t) => (f.addService(SVC_SSH), this.emit({
         ...this.base(f, isClient, t, 'tcp'), type: 'ssh_banner', proto: 'tcp', size: banner.length, banner,
         role: isClient ? 'client' : 'server',
-      }),
+      })),
       auth: (outcome, attempt, t) => this.sshAuth(f, conn, outcome, attempt, t),
     });
     this.ssh.set(f, conn);
@@ -435,7 +479,7 @@ export class Tracker {
   private startDnsTcp(f: Flow): void {
     f.app = App.Dns;
     const half = (fromOrig: boolean): StreamConsumer => {
-      const d = new DnsTcpHalf((m, size, first) => this.dns(m, this.base(f, fromOrig, first as PacketTime, 'tcp'), size));
+      const d = new DnsTcpHalf((m, size, first, last) => this.dns(f, m, this.base(f, fromOrig, first as PacketTime, 'tcp'), size, last as PacketTime));
       // DnsTcpHalf keeps the time of a message's first segment: give it its own copy.
       return { data: (b, o, n, t) => d.data(b, o, n, copyTime(t)), gap: (n) => d.gap(n) };
     };

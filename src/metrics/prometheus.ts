@@ -63,6 +63,10 @@ export function buildRegistry(src: MetricsSource): Registry {
     return [[{ cause: 'kernel' }, c.dropped], [{ cause: 'interface' }, c.ifdropped], [{ cause: 'queue' }, c.queueDropped], [{ cause: 'shutdown' }, src.notAnalysed()]];
   });
   family(reg, 'counter', 'tapwatch_decode_errors_total', 'packets with a decode problem, by problem', ['issue'], () => byLabel('issue', st().decodeErrors));
+  // dns_waiting is a current count: a gauge, not one of these counters
+  family(reg, 'counter', 'tapwatch_transactions_total', 'DNS and HTTP pairing: answered, unmatched, unanswered, evicted …', ['what'],
+    () => byLabel('what', Object.fromEntries(Object.entries(st().transactions).filter(([k]) => k !== 'dns_waiting'))));
+  family(reg, 'gauge', 'tapwatch_dns_queries_waiting', 'DNS queries waiting for their answer', [], () => [[{}, st().transactions['dns_waiting'] ?? 0]]);
   family(reg, 'counter', 'tapwatch_packets_out_of_order_total', 'packets more than 1 s back in packet time', [], () => [[{}, st().outOfOrder]]);
   family(reg, 'counter', 'tapwatch_events_total', 'events decoded, by type', ['type'], () => byLabel('type', st().events));
   family(reg, 'counter', 'tapwatch_alerts_raised_total', 'alerts raised by detectors, by kind (before suppression)', ['kind'], () => byLabel('kind', st().alerts));

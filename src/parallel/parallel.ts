@@ -27,6 +27,7 @@ import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from '
 import type { PacketSink, TsDigits } from '../capture/types.js';
 import type { Pipeline, PipelineStats } from '../pipeline.js';
 import type { TrackerOptions } from '../flows/tracker.js';
+import { DNS_TX_DEFAULTS } from '../flows/transactions.js';
 import type { FlowRef } from '../flows/recent.js';
 import type { NetEvent } from '../events/types.js';
 import { BatchWriter } from './batch.js';
@@ -69,7 +70,11 @@ export class ParallelAnalysis implements PacketSink {
     this.dispatch = new Dispatcher(n);
     const shared = new SharedArrayBuffer(4 * n);
     this.sig = new Int32Array(shared);
-    const tracker: TrackerOptions = { ...o.tracker, ...(o.tracker.maxFlows !== undefined ? { maxFlows: Math.ceil(o.tracker.maxFlows / n) } : {}) };
+    // the caps are the process's: each worker holds its share
+    const tracker: TrackerOptions = {
+      ...o.tracker, ...(o.tracker.maxFlows !== undefined ? { maxFlows: Math.ceil(o.tracker.maxFlows / n) } : {}),
+      dnsPending: { ...o.tracker.dnsPending, total: Math.ceil((o.tracker.dnsPending?.total ?? DNS_TX_DEFAULTS.total) / n) },
+    };
     for (let i = 0; i < n; i++) {
       const ch = new MessageChannel();
       const init: WorkerInit = { index: i, tracker, uidSeed: o.uidSeed, signal: shared, port: ch.port2 };
@@ -189,6 +194,7 @@ export class ParallelAnalysis implements PacketSink {
       st.fragments += w.fragments;
       st.nonIp += w.nonIp;
       for (const [k, v] of Object.entries(w.decodeErrors)) st.decodeErrors[k] = (st.decodeErrors[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(w.transactions)) st.transactions[k] = (st.transactions[k] ?? 0) + v;
       for (const [k, v] of Object.entries(w.linktypes)) st.linktypes[k] = (st.linktypes[k] ?? 0) + v;
       st.flows.active += w.flows.active;
       st.flows.created += w.flows.created;
