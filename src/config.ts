@@ -25,6 +25,7 @@ import { parseFacility } from './sinks/syslog-format.js';
 import { parseListen } from './metrics/prometheus.js';
 import { parseRedisUrl } from './sinks/redis.js';
 import { DEFAULT_PROGRESS } from './flows/tracker.js';
+import { DNS_TX_DEFAULTS } from './flows/transactions.js';
 import { FOLD_DEFAULTS } from './alerts/fold.js';
 import { INCIDENT_DEFAULTS } from './alerts/incidents.js';
 
@@ -254,6 +255,11 @@ const CONFIG_SPEC = {
     workers: num(1, { integer: true, min: 0, max: 256 }),
     /** conn_progress events of long-lived flows: every `interval` s of packet time or `bytes` of payload; 0 turns a trigger off */
     progress: { interval: num(DEFAULT_PROGRESS.interval, { min: 0 }), bytes: num(DEFAULT_PROGRESS.bytes, { integer: true, min: 0 }) },
+    /** DNS queries waiting for their answer (rtt pairing): per flow (Zeek: 50) and in all; past a cap the oldest is dropped and counted */
+    dnsPending: {
+      perFlow: num(DNS_TX_DEFAULTS.perFlow, { integer: true, min: 1, max: 65536 }),
+      total: num(DNS_TX_DEFAULTS.total, { integer: true, min: 1, max: MAX_STATE_CAP }),
+    },
   },
   alerts: {
     /** seconds a repeated alert (kind, src, dst) is folded into the first; 0 disables (Zeek: 3600) */

@@ -100,6 +100,7 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
   const seed = o.config.flows.uidSeed !== '' ? parseSeed(o.config.flows.uidSeed) : randomSeed();
   const trackerOpts = {
     timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows, progress: o.config.flows.progress, homeNet: o.config.network.homeNet,
+    dnsPending: o.config.flows.dnsPending,
   };
   const pipeline = new Pipeline({
     detectors: buildDetectors(o.config.detectors, { homeNet: CidrSet.parse(o.config.network.homeNet, 'network.homeNet') }),

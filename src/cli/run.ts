@@ -57,7 +57,7 @@ export async function run(o: RunOptions): Promise<number> {
   const homeNet = (c: Config) => CidrSet.parse(c.network.homeNet, 'network.homeNet');
   const pipeline = new Pipeline({
     detectors: buildDetectors(cfg.detectors, { homeNet: homeNet(cfg) }),
-    tracker: { timeouts: cfg.flows.timeouts, maxFlows: cfg.flows.maxFlows, progress: cfg.flows.progress, homeNet: cfg.network.homeNet },
+    tracker: { timeouts: cfg.flows.timeouts, maxFlows: cfg.flows.maxFlows, progress: cfg.flows.progress, homeNet: cfg.network.homeNet, dnsPending: cfg.flows.dnsPending },
     suppression: { interval: cfg.alerts.suppression, perKind: cfg.alerts.perKind },
     updateEvery: cfg.alerts.updateEvery,
     ...(cfg.flows.uidSeed !== '' ? { uidSeed: parseSeed(cfg.flows.uidSeed) } : {}),

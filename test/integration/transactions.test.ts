@@ -8,7 +8,7 @@
  * flow worker threads (the same lines as one thread).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -153,6 +153,23 @@ describe('tapwatch analyze --events (dist: npm run build first)', () => {
     for (const c of dns.filter((e) => e['type'] === 'conn')) expect([c['service'], c['local_orig'], c['local_resp']]).toEqual(['dns', true, true]);
     const none = analyze(join(dir, 'none.json'), '--set', 'network.homeNet=[]', P('dns-basic.pcap'));
     for (const c of none.filter((e) => e['type'] === 'conn')) { expect(c).not.toHaveProperty('local_orig'); expect(c).not.toHaveProperty('local_resp'); }
+  });
+
+  it.skipIf(corpus.dir === null)('flows.dnsPending caps what waits: with room for one query, overlapping lookups lose their pairing, counted', () => {
+    const f = join(corpus.dir!, 'public', 'zeek__wikipedia.pcap');
+    const summary = (...args: string[]): string => {
+      const r = spawnSync('node', [cli, 'analyze', ...args, f], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      return r.stderr;
+    };
+    const count = (s: string, k: string): number => Number(new RegExp(`^\\s+${k}\\s+(\\d+)$`, 'm').exec(s)?.[1] ?? 0);
+    const free = summary(), tight = summary('--set', 'flows.dnsPending.total=1');
+    expect(count(free, 'dns_answered')).toBe(14);
+    expect(count(free, 'dns_evicted_total_cap')).toBe(0);
+    expect(count(tight, 'dns_evicted_total_cap')).toBeGreaterThan(0);
+    expect(count(tight, 'dns_answered') + count(tight, 'dns_evicted_total_cap')).toBeGreaterThanOrEqual(count(free, 'dns_answered'));
+    // every query message is counted once, as a query or as a retransmission (a dropped original makes its repeat a new query)
+    expect(count(tight, 'dns_queries') + count(tight, 'dns_retransmits')).toBe(count(free, 'dns_queries') + count(free, 'dns_retransmits'));
   });
 
   it('flow worker threads write the same events (HOME_NET reaches the workers)', () => {
