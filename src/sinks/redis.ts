@@ -120,7 +120,7 @@ export class RedisStreamSender {
   }
 
   stats(): Record<string, number> {
-    return { ...this.c, connected: this.ready ? 1 : 0, queued: this.queue.length, spool_pending: this.spool.pendingRecords, spool_bytes: this.spool.pendingBytes };
+    return { ...this.c, connected: this.ready ? 1 : 0, queued: this.queue.length, spool_pending: this.spool.pendingRecords, spool_bytes: this.spool.pendingBytes, spool_write_errors: this.spool.writeErrors };
   }
 
   /** resolves when everything sent so far is in Redis or in the spool */
@@ -176,7 +176,7 @@ export class RedisStreamSender {
       else dropped++;
     }
     this.queue = [];
-    if (dropped) this.drop(dropped, 'spool full');
+    if (dropped) this.drop(dropped, this.spool.failReason);
   }
 
   private drop(n: number, why: string): void {
@@ -227,8 +227,13 @@ export class RedisStreamSender {
         // Redis may have run the script and lost only the reply: the entries go back to the
         // front of the spool WITH their numbers, so a resend is skipped if they got in.
         if (fromSpool) this.spool.ack(fromSpool.end, fromSpool.n);
-        else this.c.spooled += entries.length;
-        this.spool.prepend(entries.map((e) => `${e.seq}\t${e.type}\t${e.body}`));
+        try {
+          this.spool.prepend(entries.map((e) => `${e.seq}\t${e.type}\t${e.body}`));
+          if (!fromSpool) this.c.spooled += entries.length;
+        } catch (e) {
+          // rewriting the spool failed (disk full): these entries are lost, counted
+          this.drop(entries.length, `spool write failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
         if (this.ready) setTimeout(() => this.pump(), 200).unref();
         else this.pump();
       },

@@ -59,6 +59,9 @@ export class SpoolFile {
   private base = 0;
   /** records in [acked, size) */
   private records = 0;
+  private lastFailure = 'spool full';
+  /** appends and offset writes that failed (disk full, I/O error) */
+  writeErrors = 0;
 
   constructor(opts: SpoolFileOptions) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
@@ -73,6 +76,10 @@ export class SpoolFile {
     this.acked = this.readPos();
     this.cursor = this.acked;
     this.records = this.countRecords(this.acked, this.size);
+    // Write the offset record now, while there is room: later acks overwrite
+    // these 20 bytes in place and so never need new disk space (on a full
+    // disk, delivering the spool must still be able to record its progress).
+    this.savePos();
     if (this.records > 0) {
       this.log('info', 'spool: undelivered messages from an earlier run', {
         spool: this.path,
@@ -101,16 +108,38 @@ export class SpoolFile {
     return this.size;
   }
 
-  /** append one message; false if the spool is full (nothing written) */
+  /**
+   * append one message; false (nothing written) if the spool is full or the
+   * write failed (disk full, I/O error): failReason says which. Never throws:
+   * a full disk must cost the alert, not the daemon.
+   */
   append(msg: string): boolean {
     const rec = Buffer.from(msg.replace(/\n/g, '\\x0a') + '\n');
-    if (this.pendingBytes + rec.length > this.maxBytes) return false;
-    if (this.size + rec.length > this.maxBytes && this.acked >= this.maxBytes / 8) this.compact();
-    let off = 0;
-    while (off < rec.length) off += fs.writeSync(this.fd, rec, off, rec.length - off);
+    if (this.pendingBytes + rec.length > this.maxBytes) {
+      this.lastFailure = 'spool full';
+      return false;
+    }
+    try {
+      if (this.size + rec.length > this.maxBytes && this.acked >= this.maxBytes / 8) this.compact();
+      let off = 0;
+      while (off < rec.length) off += fs.writeSync(this.fd, rec, off, rec.length - off);
+    } catch (err) {
+      // ENOSPC usually comes after a short write (tmpfs, ext4: the last page or
+      // block fitted): cut the torn part, or the next record appended once space
+      // is back would be glued to it and both delivered as one garbled message.
+      try { fs.ftruncateSync(this.fd, this.size); } catch { /* shrinking needs no space; nothing more to do */ }
+      this.writeErrors++;
+      this.lastFailure = `spool write failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      return false;
+    }
     this.size += rec.length;
     this.records++;
     return true;
+  }
+
+  /** why the last append() returned false: "spool full" (the bound) or "spool write failed: ENOSPC" … */
+  get failReason(): string {
+    return this.lastFailure;
   }
 
   /** next whole records after the read cursor, up to about maxBytes (at least one) */
@@ -149,10 +178,13 @@ export class SpoolFile {
     this.acked = p;
     this.records = Math.max(0, this.records - n);
     if (this.acked === this.size && this.cursor === this.size) {
-      fs.ftruncateSync(this.fd, 0);
-      this.base += this.size;
-      this.size = this.acked = this.cursor = 0;
-      this.records = 0;
+      let cut = true;
+      try { fs.ftruncateSync(this.fd, 0); } catch { cut = false; /* keep the delivered bytes; the offset says they are done */ }
+      if (cut) {
+        this.base += this.size;
+        this.size = this.acked = this.cursor = 0;
+        this.records = 0;
+      }
     }
     this.savePos();
   }
@@ -192,6 +224,7 @@ export class SpoolFile {
   private rewrite(head: Buffer): void {
     const tmp = this.path + '.tmp';
     const out = fs.openSync(tmp, 'w', 0o640);
+    let done = false;
     try {
       let off = 0;
       while (off < head.length) off += fs.writeSync(out, head, off, head.length - off);
@@ -204,8 +237,11 @@ export class SpoolFile {
         while (w < got) w += fs.writeSync(out, chunk, w, got - w);
         pos += got;
       }
+      done = true;
     } finally {
       fs.closeSync(out);
+      // a half-written copy (disk full) must not keep the space it took
+      if (!done) try { fs.unlinkSync(tmp); } catch { /* already gone */ }
     }
     fs.renameSync(tmp, this.path);
     fs.closeSync(this.fd);
@@ -225,9 +261,22 @@ export class SpoolFile {
     this.savePos();
   }
 
+  /**
+   * Never throws (it runs in socket callbacks): a failed write is counted and
+   * logged; the cost is that a restart resends from the older offset
+   * (at-least-once).
+   */
   private savePos(): void {
     const b = Buffer.from(String(this.acked).padStart(19, '0') + '\n');
-    fs.writeSync(this.posFd, b, 0, b.length, 0);
+    try {
+      fs.writeSync(this.posFd, b, 0, b.length, 0);
+    } catch (err) {
+      this.writeErrors++;
+      this.log('error', 'spool: cannot record the delivered offset; a restart would resend from the last recorded one', {
+        spool: this.posPath,
+        err: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+      });
+    }
   }
 
   private readPos(): number {

@@ -213,6 +213,7 @@ export class SpoolingStreamSender {
       inflight_bytes: this.inflightBytes,
       spool_pending: this.o.spool.pendingRecords,
       spool_bytes: this.o.spool.pendingBytes,
+      spool_write_errors: this.o.spool.writeErrors,
     };
   }
 
@@ -243,16 +244,12 @@ export class SpoolingStreamSender {
   private toSpool(msgs: string[]): void {
     let dropped = 0;
     for (const m of msgs) {
-      let ok = false;
-      try {
-        ok = this.o.spool.append(m);
-      } catch (err) {
-        this.o.logger('error', 'spool: append failed', { spool: this.o.spool.path, err: (err as Error).message });
-      }
-      if (ok) this.c.spooled++;
+      // append() never throws; a full disk is a false like a full spool
+      if (this.o.spool.append(m)) this.c.spooled++;
       else dropped++;
     }
-    if (dropped > 0) this.drop(dropped, 'spool full');
+    // one (rate-limited) line for the lot, saying why: the bound, or the disk
+    if (dropped > 0) this.drop(dropped, this.o.spool.failReason);
   }
 
   private drop(n: number, why: string): void {

@@ -141,6 +141,7 @@ export class UdpSender {
       down: this.down ? 1 : 0,
       spool_pending: this.o.spool?.pendingRecords ?? 0,
       spool_bytes: this.o.spool?.pendingBytes ?? 0,
+      spool_write_errors: this.o.spool?.writeErrors ?? 0,
     };
   }
 
@@ -151,14 +152,8 @@ export class UdpSender {
       return;
     }
     if (spool && (unconnected || this.down || !spool.isEmpty)) {
-      let ok = false;
-      try {
-        ok = spool.append(msg);
-      } catch (err) {
-        this.log('error', 'spool: append failed', { spool: spool.path, err: (err as Error).message });
-      }
-      if (ok) this.c.spooled++;
-      else this.drop(1, 'spool full');
+      if (spool.append(msg)) this.c.spooled++;
+      else this.drop(1, spool.failReason);
       this.scheduleRetry();
       return;
     }

@@ -104,7 +104,7 @@ export class UnixDgramSender {
   }
 
   stats(): Record<string, number> {
-    return { ...this.c, down: this.down ? 1 : 0, spool_pending: this.o.spool.pendingRecords, spool_bytes: this.o.spool.pendingBytes };
+    return { ...this.c, down: this.down ? 1 : 0, spool_pending: this.o.spool.pendingRecords, spool_bytes: this.o.spool.pendingBytes, spool_write_errors: this.o.spool.writeErrors };
   }
 
   private failed(rc: number): void {
@@ -116,9 +116,7 @@ export class UnixDgramSender {
   }
 
   private spool(msg: string): void {
-    let ok = false;
-    try { ok = this.o.spool.append(msg); } catch (e) { this.log('error', 'spool: append failed', { err: (e as Error).message }); }
-    if (ok) this.c.spooled++; else this.drop('spool full');
+    if (this.o.spool.append(msg)) this.c.spooled++; else this.drop(this.o.spool.failReason);
     this.schedule();
   }
 
