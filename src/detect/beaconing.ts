@@ -58,10 +58,25 @@
  * script. Our thresholds are lower because a sensor must answer within
  * minutes, which is why the dispersion test is strict.
  *
+ * Jittered tier (C2 frameworks' "jitter" setting: Cobalt Strike, Sliver,
+ * Mythic sleep period × (1 ± J) with J up to 50 %): uniform ±J jitter has
+ * robust CV 0.74·J (0.37 at 50 %), far above the strict 0.2 — but its
+ * intervals stay inside an envelope around the period, which random
+ * (Poisson-like) human or application traffic never does: its 10th
+ * percentile is 0.15 × the median and its 90th 3.3 ×. A pair alerts in
+ * this tier with ≥ `jitterMinConnections` (20) beats, median ≥
+ * `jitterMinPeriod` (2 s), robust CV ≤ `jitterMaxDispersion` (0.5),
+ * P10 ≥ `jitterLow` (0.4) × median and P90 ≤ `jitterHigh` (1.7) × median
+ * (±50 % jitter: 0.6 and 1.4; a missed beat now and then stays above P90),
+ * and score ≥ minScore. The evidence says which tier (`tier`). RITA has no
+ * jitter tier (its MAD term simply decays); ntopng's periodic-flow check
+ * needs a stable period. Only timing is used, so TLS (or any encrypted)
+ * beacons are judged alike: each new connection's SYN is the beat.
+ *
  * Limitations: beacons over one persistent connection (HTTP keep-alive,
  * WebSocket, long-lived TLS) open no new connections and are not seen;
- * jitter above ~±30 % of the period (Cobalt Strike's jitter setting) defeats
- * the dispersion test by design.
+ * jitter beyond ~±60 % leaves the envelope and is not told from random
+ * traffic by design.
  */
 import type { Detector, Emit } from './detector.js';
 import type { EventType, DnsEvent, NetEvent } from '../events/types.js';
@@ -84,6 +99,12 @@ export interface BeaconingConfig {
   maxDispersion: number;
   /** RITA-style timestamp score, 0..1 */
   minScore: number;
+  /** jittered tier (0 turns it off): beats, shortest median period, robust CV, P10/median floor, P90/median ceiling */
+  jitterMinConnections: number;
+  jitterMinPeriod: number;
+  jitterMaxDispersion: number;
+  jitterLow: number;
+  jitterHigh: number;
   /** intervals kept per pair */
   maxIntervals: number;
   maxPairs: number;
@@ -101,6 +122,7 @@ export interface BeaconingConfig {
 
 export const BEACONING_DEFAULTS: BeaconingConfig = {
   minConnections: 10, minSpan: 60, minPeriod: 1, maxPeriod: 3600, maxDispersion: 0.2, minScore: 0.8,
+  jitterMinConnections: 20, jitterMinPeriod: 2, jitterMaxDispersion: 0.5, jitterLow: 0.4, jitterHigh: 1.7,
   maxIntervals: 64, maxPairs: 100_000, idleTimeout: 300, dns: false, fromHomeOnly: true,
   ignorePorts: ['53', '123', '5353', '5355', '137', '138', '67', '68', '546', '547', '1900'],
   allow: [],
@@ -121,10 +143,23 @@ interface Pair {
   alerted: boolean;
   /** what the alert said, for the final update */
   period: number; mad: number; score: number; alertTs: number; beatsAtAlert: number;
+  tier: 'strict' | 'jittered';
+}
+
+/** Which tier a pair's interval statistics pass, or null (pure: the unit tests call it). */
+export function beaconTier(st: BeaconStats, beats: number, c: BeaconingConfig): 'strict' | 'jittered' | null {
+  if (st.median < c.minPeriod || st.median > c.maxPeriod || st.score < c.minScore) return null;
+  if (st.dispersion <= c.maxDispersion) return 'strict';
+  if (c.jitterMinConnections <= 0 || beats < c.jitterMinConnections || st.median < c.jitterMinPeriod) return null;
+  if (st.dispersion > c.jitterMaxDispersion) return null;
+  if (st.p10 < c.jitterLow * st.median || st.p90 > c.jitterHigh * st.median) return null;
+  return 'jittered';
 }
 
 export interface BeaconStats {
   n: number; span: number; mean: number; median: number; q1: number; q3: number; mad: number;
+  /** 10th and 90th percentiles (the jitter envelope) */
+  p10: number; p90: number;
   dispersion: number; skew: number; skewScore: number; madScore: number; countScore: number; score: number;
 }
 
@@ -141,6 +176,9 @@ export function beaconStats(intervals: readonly number[]): BeaconStats {
   let span = 0;
   for (const x of s) span += x;
   const mean = n ? span / n : 0;
+  if (n === 0) {
+    return { n, span: 0, mean: 0, median: 0, q1: 0, q3: 0, mad: 0, p10: 0, p90: 0, dispersion: Infinity, skew: 0, skewScore: 0, madScore: 0, countScore: 0, score: 0 };
+  }
   const q1 = at(s, 0.25), median = at(s, 0.5), q3 = at(s, 0.75);
   const dev = s.map((x) => Math.abs(x - median)).sort((a, b) => a - b);
   const mad = at(dev, 0.5);
@@ -153,7 +191,7 @@ export function beaconStats(intervals: readonly number[]): BeaconStats {
   const madScore = median > 0 ? Math.max(0, 1 - mad / median) : 0;
   const countScore = mean > 0 ? Math.min(1, median / mean) : 0;
   return {
-    n, span, mean, median, q1, q3, mad, dispersion: median > 0 ? (1.4826 * mad) / median : Infinity,
+    n, span, mean, median, q1, q3, mad, p10: n ? at(s, 0.1) : 0, p90: n ? at(s, 0.9) : 0, dispersion: median > 0 ? (1.4826 * mad) / median : Infinity,
     skew, skewScore, madScore, countScore, score: (skewScore + madScore + countScore) / 3,
   };
 }
@@ -222,7 +260,7 @@ export class Beaconing implements Detector {
       if (i >= 0) { d[i + 1] = ts; d[i + 2] = tag; this.beats++; return; }
       const j = adm.take(h);
       const t0 = j >= 0 ? d[j + 1]! : ts, tag0 = j >= 0 ? d[j + 2]! : tag;
-      p = { src, dst, dport, proto, qname, first: t0, last: t0, lastTag: tag0, iv: [], head: 0, beats: 1, alerted: false, period: 0, mad: 0, score: 0, alertTs: 0, beatsAtAlert: 0 };
+      p = { src, dst, dport, proto, qname, first: t0, last: t0, lastTag: tag0, iv: [], head: 0, beats: 1, alerted: false, period: 0, mad: 0, score: 0, alertTs: 0, beatsAtAlert: 0, tier: 'strict' };
       key = this.keyOf(kind, src, dst, dport, qname);
       this.pairs.set(key, p, h);
       if (j < 0) { this.beats++; return; } // the first beat was lost (its slot reused): this one is the first
@@ -252,9 +290,10 @@ export class Beaconing implements Detector {
     if (mean < c.minPeriod / 2 || mean > c.maxPeriod * 2) return; // cheap reject: floods and sparse pairs
     this.evaluations++;
     const st = beaconStats(p.iv);
-    if (st.median < c.minPeriod || st.median > c.maxPeriod) return;
-    if (st.dispersion > c.maxDispersion || st.score < c.minScore) return;
+    const tier = beaconTier(st, n + 1, c);
+    if (tier === null) return;
     p.alerted = true;
+    p.tier = tier;
     p.period = st.median; p.mad = st.mad; p.score = st.score; p.alertTs = ts; p.beatsAtAlert = p.beats;
     this.open.set(key, p);
     this.alerts++;
@@ -273,16 +312,20 @@ export class Beaconing implements Detector {
       ts, ts_first: p.first, ts_last: p.last,
       summary: update
         ? `${p.src} beaconed to ${target} every ${round3(p.period)} s: ${p.beats} connections over ${Math.round(span)} s (episode ended)`
-        : `${p.src} connects to ${target} every ${round3(p.period)} s ±${round3(p.mad)} s: ${p.beats} connections over ${Math.round(span)} s, beacon score ${round3(p.score)}`,
+        : `${p.src} connects to ${target} every ${round3(p.period)} s ±${round3(p.mad)} s${p.tier === 'jittered' ? ' (jittered)' : ''}: ${p.beats} connections over ${Math.round(span)} s, beacon score ${round3(p.score)}`,
       evidence: {
-        connections: p.beats, span_s: round3(span), period_s: round3(p.period), mad_s: round3(p.mad), score: round3(p.score),
+        connections: p.beats, span_s: round3(span), period_s: round3(p.period), mad_s: round3(p.mad), score: round3(p.score), tier: p.tier,
         ...(st ? {
           intervals_used: st.n, dispersion: round3(st.dispersion), bowley_skew: round3(st.skew), skew_score: round3(st.skewScore),
           madm_score: round3(st.madScore), count_score: round3(st.countScore), q1_s: round3(st.q1), q3_s: round3(st.q3),
+          p10_s: round3(st.p10), p90_s: round3(st.p90),
           sample_intervals_s: p.iv.slice(-10).map(round3),
         } : { idle_timeout_s: Math.max(c.idleTimeout, 4 * p.period) }),
         proto: p.proto, ...(p.qname !== null ? { qname: p.qname } : {}),
-        thresholds: { min_connections: c.minConnections, min_span_s: c.minSpan, period_s: [c.minPeriod, c.maxPeriod], max_dispersion: c.maxDispersion, min_score: c.minScore },
+        thresholds: {
+          min_connections: c.minConnections, min_span_s: c.minSpan, period_s: [c.minPeriod, c.maxPeriod], max_dispersion: c.maxDispersion, min_score: c.minScore,
+          jitter: { min_connections: c.jitterMinConnections, min_period_s: c.jitterMinPeriod, max_dispersion: c.jitterMaxDispersion, p10_over_median: c.jitterLow, p90_over_median: c.jitterHigh },
+        },
       },
       technique: 'T1071',
     });

@@ -24,6 +24,10 @@ import { sshLoginAfterBruteforceSpec } from './ssh-login-after-bruteforce.js';
 import { dnsTunnelSpec } from './dns-tunnel.js';
 import { dnsNxdomainBurstSpec } from './dns-nxdomain-burst.js';
 import { httpScanSpec } from './http-scan.js';
+import { slowScanSpec } from './slow-scan.js';
+import { distributedScanSpec } from './distributed-scan.js';
+import { reflectionSpec } from './reflection.js';
+import { icmpTunnelSpec } from './icmp-tunnel.js';
 
 export type { DetectorContext, DetectorSettings, DetectorSpec } from './spec.js';
 
@@ -48,6 +52,10 @@ export const DETECTORS: readonly AnySpec[] = [
   dnsTunnelSpec,
   dnsNxdomainBurstSpec,
   httpScanSpec,
+  slowScanSpec,
+  distributedScanSpec,
+  reflectionSpec,
+  icmpTunnelSpec,
 ];
 
 export function detectorDefaults(): Record<string, DetectorSettings> {

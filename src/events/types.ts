@@ -98,6 +98,18 @@ export interface IcmpEvent extends EventBase {
   icmp_code: number;
   /** For errors (unreachable, time exceeded): the quoted packet's tuple. */
   quoted?: { proto: Transport; src: string; sport: number; dst: string; dport: number };
+  /**
+   * Echo request/reply only (v4 8/0, v6 128/129): what the data carries, for
+   * the ICMP-tunnel detector. payload_len: data bytes on the wire (after the
+   * 8-byte header). payload_entropy: Shannon entropy of the captured data
+   * bytes (bits per byte, 0..8; absent below 16 captured bytes).
+   * payload_digest: 32-bit hash of the captured data after its first 16
+   * bytes (where ping keeps its send time), so a ping repeating its pattern
+   * keeps one digest and a tunnel's changing contents do not.
+   */
+  payload_len?: number;
+  payload_entropy?: number;
+  payload_digest?: number;
 }
 
 export interface DnsAnswer { name: string; type: string; ttl: number; data: string | null }

@@ -189,6 +189,7 @@ export class Tracker {
       proto, size: p.wirelen, community_id: this.icmpId(v6, src, dst, p), icmp_type: p.icmpType, icmp_code: p.icmpCode,
     };
     if (quoted) e.quoted = quoted;
+    else if (v6 ? p.icmpType === 128 || p.icmpType === 129 : p.icmpType === 8 || p.icmpType === 0) echoPayload(e, p);
     this.emit(e);
   }
 
@@ -493,3 +494,29 @@ function hist(f: Flow, bit: number, c: string): void {
   if ((f.historyBits & bit) === 0) { f.historyBits |= bit; f.history += c; }
 }
 const H_S = 1, H_F = 2, H_R = 4, H_D = 8, H_h = 16, H_f = 32, H_r = 64, H_d = 128;
+
+/** at most this many captured data bytes are looked at per echo (a 64 KB ping costs no more than a 1 KB one) */
+const ECHO_SCAN = 1024;
+const echoHist = new Uint16Array(256);
+const LOG2 = new Float64Array(ECHO_SCAN + 1).map((_, i) => (i > 0 ? Math.log2(i) : 0));
+
+/** payload_len / payload_entropy / payload_digest of an echo (see IcmpEvent). */
+function echoPayload(e: IcmpEvent, p: Packet): void {
+  e.payload_len = p.payWire;
+  const n = Math.min(p.payLen, ECHO_SCAN);
+  if (n <= 0) return;
+  const buf = p.buf, off = p.payOff;
+  let h = 0x811c9dc5;
+  echoHist.fill(0);
+  for (let i = 0; i < n; i++) {
+    const b = buf[off + i]!;
+    echoHist[b]!++;
+    if (i >= 16) h = Math.imul(h ^ b, 0x01000193);
+  }
+  e.payload_digest = h >>> 0;
+  if (n < 16) return;
+  // H = log2 n − Σ c·log2 c / n
+  let s = 0;
+  for (let i = 0; i < 256; i++) { const c = echoHist[i]!; if (c > 1) s += c * LOG2[c]!; }
+  e.payload_entropy = Math.round((LOG2[n]! - s / n) * 1000) / 1000;
+}
