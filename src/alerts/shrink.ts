@@ -3,7 +3,7 @@
  * syslog: 1024 octets). A JSON document cut at a byte limit is no document
  * at all, so the sink tries these in order and sends the first that fits:
  * evidence goes first (lists cut to a few samples, long strings cut, then
- * only the numbers, then none), the summary last. Each carries
+ * only the numbers, then none), the summary next, the ATT&CK technique last. Each carries
  * `evidence.shortened: true` so a reader knows the full alert is elsewhere
  * (the alert file keeps it whole).
  */
@@ -25,4 +25,9 @@ export function* shrinkSteps(a: Alert): Generator<Alert> {
   yield { ...a, evidence: marked(Object.fromEntries(Object.entries(ev).filter(([, v]) => typeof v === 'number' || typeof v === 'boolean'))) };
   yield { ...a, evidence: marked({}), summary: cutStr(a.summary, 200) };
   yield { ...a, evidence: marked({}), summary: cutStr(a.summary, 60) };
+  // last resort: no technique (in ECS that is the whole threat.* object; rule.category keeps the tactic)
+  if (a.technique !== undefined) {
+    const { technique: _t, ...rest } = a;
+    yield { ...rest, evidence: marked({}), summary: cutStr(a.summary, 60) };
+  }
 }

@@ -8,6 +8,21 @@ import { Pipeline } from '../../src/pipeline.js';
 import type { NetEvent } from '../../src/events/types.js';
 import type { Alert } from '../../src/alerts/types.js';
 import type { Detector } from '../../src/detect/detector.js';
+import { eventToJson } from '../../src/events/serialize.js';
+import { formatJson } from '../../src/alerts/format/json.js';
+import { validateAlerts, validateEvents } from './schemas.js';
+
+const SCHEMA_CTX = { hostname: 'test', sensor: 'test', version: '0.0.0' };
+
+/**
+ * What the pipeline produced, written the way tapwatch writes it (event log
+ * line, json alert payload) and checked against schemas/*.schema.json: every
+ * test that runs the pipeline through these helpers also pins the schemas.
+ */
+export function validateOutput(events: readonly NetEvent[], alerts: readonly Alert[], where: string): void {
+  validateEvents(events.map(eventToJson), where);
+  validateAlerts(alerts.map((a) => formatJson(a, SCHEMA_CTX)), where);
+}
 
 export interface Captured { linktype: number; sec: number; nsec: number; caplen: number; wirelen: number; digits: TsDigits | undefined; first: number }
 
@@ -32,6 +47,7 @@ export async function runPipeline(path: string, detectors: Detector[] = []): Pro
   const pipeline = new Pipeline({ detectors, onEvent: (e) => events.push(e), onAlert: (a) => alerts.push(a) });
   await readCapture(path, pipeline);
   pipeline.finish();
+  validateOutput(events, alerts, path);
   return { events, alerts, pipeline };
 }
 
@@ -47,5 +63,6 @@ export function runFrames(frames: { data: number[]; ts?: number }[], linktype = 
     pipeline.packet(linktype, sec, Math.round((ts - sec) * 1e9), b, 0, b.length, b.length, 6);
   });
   pipeline.finish();
+  validateOutput(events, alerts, 'frames');
   return { events, alerts, pipeline };
 }

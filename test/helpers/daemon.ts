@@ -9,6 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateAlerts } from './schemas.js';
+import { ecsProblems } from './ecs.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MAIN = path.join(REPO, 'dist/cli/main.js');
@@ -159,13 +161,24 @@ export class Daemon {
 }
 
 /** alert lines of a JSON-lines file ([] when the file does not exist) */
+/**
+ * The alerts in a daemon's alert file, each checked against
+ * schemas/alert.schema.json (json payload) or the ECS field list (ecs
+ * payload) as it is read: every daemon test that reads alerts pins the schemas.
+ */
 export function readAlerts(file: string): Array<Record<string, unknown>> {
   if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const text = fs.readFileSync(file, 'utf8');
+  // a line still being written has no newline yet: only whole lines count
+  const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+  const out = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const ecs = out.filter((a) => '@timestamp' in a);
+  validateAlerts(out.filter((a) => !('@timestamp' in a)), file);
+  for (const d of ecs) {
+    const p = ecsProblems(d);
+    if (p.length) throw new Error(`${file}: ECS alert not ECS: ${p.join('; ')}`);
+  }
+  return out;
 }
 
 /** the detector names in this build's registry (src/detect/index.ts, via dist) */

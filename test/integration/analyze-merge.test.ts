@@ -7,6 +7,7 @@
  * two halves together must give exactly the alerts of the original capture.
  */
 import { describe, it, expect, afterAll } from 'vitest';
+import { validateAlerts } from '../helpers/schemas.js';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,7 @@ function analyze(args: string[]) {
  * hashes, so they are compared as a set.
  */
 function norm(out: string): unknown[] {
+  validateAlerts(out, 'analyze (merged)');
   return out.split('\n').filter((l) => l.trim() !== '').map((l) => {
     const a = JSON.parse(l) as Record<string, unknown> & { evidence?: Record<string, unknown> };
     delete a.id; delete a.uid;

@@ -4,6 +4,8 @@ import { readFileSync, writeFileSync, mkdtempSync, mkdirSync, chmodSync } from '
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pcapFile, ethernet, ipv4Packet, tcp, ascii } from '../helpers/craft.js';
+import { validateAlerts, validateEvents } from '../helpers/schemas.js';
+import { ecsProblems } from '../helpers/ecs.js';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -34,6 +36,7 @@ describe('tapwatch analyze: outputs', () => {
     const r = run(['analyze', httpCapture()]);
     expect(r.code).toBe(0);
     for (const line of r.out.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    validateAlerts(r.out, 'analyze stdout');
     expect(r.err).toMatch(/packets: 4 /);
     expect(r.err).toMatch(/http_request\s+1/);
   });
@@ -43,10 +46,44 @@ describe('tapwatch analyze: outputs', () => {
     const r = run(['analyze', httpCapture(), '--events', ev, '-q']);
     expect(r.code).toBe(0);
     const lines = readFileSync(ev, 'utf8').trim().split('\n');
+    expect(validateEvents(lines, ev)).toBe(lines.length);
     const req = lines.find((l) => l.includes('"http_request"'))!;
     expect(req.startsWith('{"ts":1700000003.123456789,')).toBe(true);
     expect(JSON.parse(req).user_agent).toBe('x\\x1b[2J');
     expect(req).not.toMatch(/\u001b/);
+  });
+
+  it('writes the same alerts as json, ecs or cef lines with --payload, as run\'s outputs do', () => {
+    const scan = resolve(ROOT, 'pcaps/ssh-bruteforce-success.pcap');
+    const json = run(['analyze', scan, '-q', '--uid-seed', 'p']);
+    const ecs = run(['analyze', scan, '-q', '--uid-seed', 'p', '--payload', 'ecs']);
+    const cef = run(['analyze', scan, '-q', '--uid-seed', 'p', '--payload', 'cef']);
+    expect([json.code, ecs.code, cef.code]).toEqual([0, 0, 0]);
+    const alerts = json.out.trim().split('\n');
+    expect(validateAlerts(alerts, 'json payload')).toBeGreaterThanOrEqual(3);
+    const docs = ecs.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const lines = cef.out.trim().split('\n');
+    expect(docs).toHaveLength(alerts.length);
+    expect(lines).toHaveLength(alerts.length);
+    alerts.forEach((l, i) => {
+      const a = JSON.parse(l) as { id: string; kind: string };
+      expect(docs[i]!.event.id).toBe(a.id);
+      expect(docs[i]!.rule.name).toBe(a.kind);
+      expect(ecsProblems(docs[i]!)).toEqual([]);
+      expect(lines[i]!.startsWith(`CEF:0|tapwatch|tapwatch|`)).toBe(true);
+      expect(lines[i]).toContain(` externalId=${a.id} `);
+    });
+    expect(docs.some((d) => d.threat?.technique?.subtechnique?.id?.[0] === 'T1110.001')).toBe(true);
+  });
+
+  it('refuses --payload with --format text and an unknown payload, one line, exit 2', () => {
+    const a = run(['analyze', httpCapture(), '--format', 'text', '--payload', 'ecs']);
+    expect(a.code).toBe(2);
+    expect(a.err.trim().split('\n')).toHaveLength(1);
+    const b = run(['analyze', httpCapture(), '--payload', 'xml']);
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/payload/);
+    expect(b.err.trim().split('\n')).toHaveLength(1);
   });
 
   it('prints a readable summary with --format text', () => {

@@ -10,6 +10,7 @@
  * Runs the built CLI (the flow workers are dist/parallel/flow-worker.js).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
+import { validateAlerts } from '../helpers/schemas.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ function analyze(files: string[], workers: number): Run {
     encoding: 'utf8', timeout: 300_000, maxBuffer: 256 * 1024 * 1024,
   });
   expect(r.status, r.stderr).toBeLessThanOrEqual(1); // 1: a damaged corpus file, analysed up to the damage
+  validateAlerts(r.stdout, `analyze --workers ${workers}`);
   const alerts = r.stdout.split('\n').filter((l) => l !== '').map((l) => {
     const a = JSON.parse(l) as { kind: string; src?: string; dst?: string; dport?: number; severity: string; ts: number };
     return [a.kind, a.src ?? '-', a.dst ?? '-', a.dport ?? '-', a.severity, a.ts.toFixed(6)].join(' ');

@@ -7,6 +7,8 @@
  * change together.
  */
 import { describe, it, expect } from 'vitest';
+import { validateAlerts } from '../helpers/schemas.js';
+import { formatJson } from '../../src/alerts/format/json.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readCapture } from '../../src/capture/reader.js';
@@ -42,6 +44,7 @@ async function alertsFor(e: Entry): Promise<Alert[]> {
   const r = await readCapture(resolve(DIR, e.file), p);
   expect(r.warning).toBeUndefined();
   p.finish();
+  validateAlerts(alerts.map((a) => formatJson(a, { hostname: 'h', sensor: 's', version: '0' })), e.file);
   return alerts;
 }
 

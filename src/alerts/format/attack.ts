@@ -93,13 +93,3 @@ export function attackMapping(id: string | undefined): AttackMapping | undefined
   if (m[2]) out.subtechnique = full ? { id: fullId, name: full.name } : { id: fullId };
   return out;
 }
-
-/** attack.mitre.org page of a technique or sub-technique (T1110.001 → …/techniques/T1110/001/) */
-export function techniqueReference(id: string): string {
-  return `https://attack.mitre.org/techniques/${id.replace('.', '/')}/`;
-}
-
-/** attack.mitre.org page of a tactic */
-export function tacticReference(id: string): string {
-  return `https://attack.mitre.org/tactics/${id}/`;
-}

@@ -4,7 +4,7 @@ import { alertCategory } from './category.js';
 import type { FormatContext } from './context.js';
 import { severityScore } from './context.js';
 import { asciiJson, isoMicro } from './escape.js';
-import { attackMapping, tacticReference, techniqueReference } from './attack.js';
+import { attackMapping } from './attack.js';
 
 /**
  * The ECS version every document declares (`ecs.version`). The fields used
@@ -22,8 +22,6 @@ export const ECS_VERSION = '9.4.0';
  * many keys it carries, so evidence can never explode the index mapping.
  */
 export const TAPWATCH_FIELDS = {
-  'tapwatch.sensor': 'keyword',
-  'tapwatch.kind': 'keyword',
   'tapwatch.confidence': 'float',
   'tapwatch.count': 'long',
   'tapwatch.update': 'boolean',
@@ -47,12 +45,14 @@ const IANA: Readonly<Record<Transport, readonly [string, string]>> = {
  * updates; an incident record its incident id); event.severity = the CEF
  * 0–10 score (low 3, medium 5, high 8, critical 10); rule.name = kind;
  * rule.category = the ATT&CK tactic in snake case (or a guess from the kind);
- * threat.* = ATT&CK ids, names and references of the technique (a
+ * threat.* = ATT&CK ids and names of the tactic and technique (a
  * sub-technique goes in threat.technique.subtechnique.*, its parent in
  * threat.technique.*, as Elastic's detection rules write them), absent when
  * the alert names none; source.port / network.transport / network.community_id
  * where the alert has them. ECS fields whose normalization is "array" are
- * written as arrays. Timestamps are ISO 8601 UTC with microseconds.
+ * written as arrays. Timestamps are ISO 8601 UTC with microseconds. No
+ * log.level (it is the level of a log line, and event.severity already says
+ * it): the smallest document must fit RFC 3164's 1024 octets with its header.
  */
 export function formatEcs(alert: Alert, ctx: FormatContext): string {
   const category = alertCategory(alert);
@@ -74,7 +74,6 @@ export function formatEcs(alert: Alert, ctx: FormatContext): string {
     },
     rule: { name: alert.kind, category, ruleset: 'tapwatch' },
     message: alert.summary,
-    log: { level: alert.severity },
   };
   if (alert.src !== undefined || alert.sport !== undefined) {
     doc.source = {
@@ -99,23 +98,20 @@ export function formatEcs(alert: Alert, ctx: FormatContext): string {
   if (Object.keys(network).length > 0) doc.network = network;
   const attack = attackMapping(alert.technique);
   if (attack) {
+    // no threat.*.reference: the URL follows from the id, and RFC 3164 syslog leaves a document 1024 octets
     const technique: Record<string, unknown> = {
       id: [attack.technique.id],
       ...(attack.technique.name !== undefined ? { name: [attack.technique.name] } : {}),
-      reference: [techniqueReference(attack.technique.id)],
     };
     if (attack.subtechnique) {
       technique.subtechnique = {
         id: [attack.subtechnique.id],
         ...(attack.subtechnique.name !== undefined ? { name: [attack.subtechnique.name] } : {}),
-        reference: [techniqueReference(attack.subtechnique.id)],
       };
     }
     doc.threat = {
       framework: 'MITRE ATT&CK',
-      ...(attack.tactic
-        ? { tactic: { id: [attack.tactic.id], name: [attack.tactic.name], reference: [tacticReference(attack.tactic.id)] } }
-        : {}),
+      ...(attack.tactic ? { tactic: { id: [attack.tactic.id], name: [attack.tactic.name] } } : {}),
       technique,
     };
   }
@@ -128,9 +124,8 @@ export function formatEcs(alert: Alert, ctx: FormatContext): string {
     version: ctx.version,
   };
   if (related.length > 0) doc.related = { ip: [...new Set(related)] };
+  // the sensor is observer.name and the kind rule.name: not repeated here (every octet counts in RFC 3164 syslog)
   doc.tapwatch = {
-    sensor: ctx.sensor,
-    kind: alert.kind,
     confidence: alert.confidence,
     count: alert.count ?? 1,
     ...(alert.update ? { update: true } : {}),

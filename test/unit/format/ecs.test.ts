@@ -22,8 +22,8 @@ describe('formatEcs', () => {
     expect(d.ecs).toEqual({ version: '9.4.0' });
     expect(d.threat).toEqual({
       framework: 'MITRE ATT&CK',
-      tactic: { id: ['TA0007'], name: ['Discovery'], reference: ['https://attack.mitre.org/tactics/TA0007/'] },
-      technique: { id: ['T1046'], name: ['Network Service Discovery'], reference: ['https://attack.mitre.org/techniques/T1046/'] },
+      tactic: { id: ['TA0007'], name: ['Discovery'] },
+      technique: { id: ['T1046'], name: ['Network Service Discovery'] },
     });
     expect(d.observer).toMatchObject({ hostname: 'sensor-1.example', product: 'tapwatch', vendor: 'tapwatch', type: 'ids' });
     expect(d.related).toEqual({ ip: ['10.0.0.1', '10.0.0.2'] });
@@ -50,7 +50,7 @@ describe('formatEcs', () => {
     expect(d.threat.tactic).toMatchObject({ id: ['TA0040'], name: ['Impact'] });
     expect(d.threat.technique).toMatchObject({ id: ['T1499'], name: ['Endpoint Denial of Service'] });
     expect(d.threat.technique.subtechnique).toEqual({
-      id: ['T1499.001'], name: ['OS Exhaustion Flood'], reference: ['https://attack.mitre.org/techniques/T1499/001/'],
+      id: ['T1499.001'], name: ['OS Exhaustion Flood'],
     });
     expect(d.rule.category).toBe('impact');
   });
