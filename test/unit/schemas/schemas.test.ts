@@ -54,8 +54,8 @@ function flatDef(schema: Schema, ref: string): { props: Set<string>; required: S
   return { props, required };
 }
 
-/** internal time fields that eventToJson leaves out (ts is written from them) */
-const NOT_SERIALISED = new Set(['tsSec', 'tsNsec', 'tsDigits']);
+/** internal time fields that eventToJson leaves out (ts and query_ts are written from them) */
+const NOT_SERIALISED = new Set(['tsSec', 'tsNsec', 'tsDigits', 'queryTsSec', 'queryTsNsec']);
 
 describe('schemas/event.schema.json', () => {
   const schema = EVENT_SCHEMA as Schema;
