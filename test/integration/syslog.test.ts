@@ -9,6 +9,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -24,6 +25,7 @@ if (!HAVE_RSYSLOGD) console.log(`SKIP syslog integration: ${RSYSLOGD} not found 
 
 const NASTY = 'evil"quote]bracket\\back|pipe=eq\rCR\nLF\x00NUL\x1bESC\u2028LS\ud800lone é✓';
 const HOST = 'tw-sensor-1';
+const UDP_PROBE = 'tapwatch-test-udp-ready';
 
 function mkAlert(seq: number, over: Partial<Alert> = {}): Alert {
   return {
@@ -161,6 +163,22 @@ action(type="omfile" file="${this.out}" template="tw")
       if (Date.now() > end) throw new Error(`rsyslogd not listening on tcp ${this.tcpPort}: ${this.stderr}`);
       await new Promise((r) => setTimeout(r, 25));
     }
+    // imudp may bind after imtcp: a datagram sent before that is lost (seen under load after a restart).
+    // Probe until one arrives; records() leaves the probes out.
+    const sock = dgram.createSocket('udp4');
+    try {
+      while (!this.raw().some((l) => l.includes(UDP_PROBE))) {
+        if (Date.now() > end) throw new Error(`rsyslogd not receiving on udp ${this.udpPort}: ${this.stderr}`);
+        sock.send(`<14>${UDP_PROBE}`, this.udpPort, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      sock.close();
+    }
+  }
+
+  private raw(): string[] {
+    return fs.existsSync(this.out) ? fs.readFileSync(this.out, 'utf8').split('\n').filter(Boolean) : [];
   }
 
   /** SIGTERM to the rsyslogd we started, by PID, and wait for it to exit */
@@ -176,11 +194,8 @@ action(type="omfile" file="${this.out}" template="tw")
   }
 
   records(): Rec[] {
-    if (!fs.existsSync(this.out)) return [];
-    return fs
-      .readFileSync(this.out, 'utf8')
-      .split('\n')
-      .filter(Boolean)
+    return this.raw()
+      .filter((line) => !line.includes(UDP_PROBE))
       .map((line) => {
         const parts = line.split('\t');
         return Object.fromEntries(FIELDS.map((f, i) => [f, parts[i] ?? ''])) as unknown as Rec;
