@@ -28,6 +28,8 @@ import { DEFAULT_PROGRESS } from './flows/tracker.js';
 import { DNS_TX_DEFAULTS } from './flows/transactions.js';
 import { FOLD_DEFAULTS } from './alerts/fold.js';
 import { INCIDENT_DEFAULTS } from './alerts/incidents.js';
+import { RING_DEFAULTS } from './flows/packet-ring.js';
+import { PCAP_LOG_DEFAULTS } from './alerts/pcap-log.js';
 
 export class ConfigError extends Error {}
 
@@ -285,6 +287,23 @@ const CONFIG_SPEC = {
     incidents: {
       enabled: bool(true), horizon: num(INCIDENT_DEFAULTS.horizon, { min: 1 }),
       maxIncidents: num(INCIDENT_DEFAULTS.maxIncidents, { integer: true, min: 1, max: MAX_STATE_CAP }),
+    },
+    /**
+     * pcap on alert (Suricata pcap-log conditional: alerts): keep recent packets per flow and write those
+     * behind each alert to DIR/alert-<id>.pcap (flows/packet-ring.ts, alerts/pcap-log.ts); off by default
+     */
+    pcap: {
+      enabled: bool(false),
+      /** directory of the pcap files; empty = next to the alert file (analyze -o, outputs.file.path), else the working directory */
+      dir: str(''),
+      ringBytes: num(RING_DEFAULTS.ringBytes, { integer: true, min: 1 }),
+      flowPackets: num(RING_DEFAULTS.flowPackets, { integer: true, min: 1, max: 65536 }),
+      flowBytes: num(RING_DEFAULTS.flowBytes, { integer: true, min: 1 }),
+      snaplen: num(RING_DEFAULTS.snaplen, { integer: true, min: 1, max: 262144 }),
+      flowsPerAlert: num(PCAP_LOG_DEFAULTS.flowsPerAlert, { integer: true, min: 1, max: 65536 }),
+      fileBytes: num(PCAP_LOG_DEFAULTS.fileBytes, { integer: true, min: 64 }),
+      maxFiles: num(PCAP_LOG_DEFAULTS.maxFiles, { integer: true, min: 1 }),
+      totalBytes: num(PCAP_LOG_DEFAULTS.totalBytes, { integer: true, min: 64 }),
     },
   },
   detectors: {

@@ -16,6 +16,8 @@ import { RecentFlows, type FlowRef } from './flows/recent.js';
 import { UidGen, randomSeed } from './flows/uid.js';
 import { GenericFold, type FoldOptions } from './alerts/fold.js';
 import { Incidents, type IncidentOptions } from './alerts/incidents.js';
+import { PacketRing, type RingOptions, type RingStats } from './flows/packet-ring.js';
+import { PcapLog, type PcapLogOptions, type PcapLogStats } from './alerts/pcap-log.js';
 
 export interface PipelineOptions {
   detectors: Detector[];
@@ -44,6 +46,8 @@ export interface PipelineOptions {
   /** incident records (kind "incident", src/alerts/incidents.ts); built only when given a receiver */
   onIncident?: (r: Alert) => void;
   incidents?: IncidentOptions;
+  /** pcap on alert (alerts/pcap-log.ts): keep recent packets per flow, write those behind each alert; omitted = off, no ring */
+  pcap?: Partial<RingOptions> & Partial<PcapLogOptions> & { dir: string; onError?: (msg: string) => void };
 }
 
 export interface PipelineStats {
@@ -76,6 +80,8 @@ export interface PipelineStats {
   outOfOrder: number;
   firstTs: number;
   lastTs: number;
+  /** pcap on alert: the packet ring and the files written (present only when enabled) */
+  pcap?: { ring: RingStats; files: PcapLogStats };
   /** parallel mode: packets dispatched to and events produced by each flow worker (they add up to packets and events) */
   workers?: { packets: number; events: number }[];
 }
@@ -97,6 +103,9 @@ export class Pipeline implements PacketSink {
   private readonly writeIncident: (r: Alert) => void;
   /** one attack, one alert: repeats are folded and reported as updates */
   readonly dedup: AlertDedup;
+  /** pcap on alert: recent packets per flow and the file writer; null when off (the hot path then checks one field) */
+  private readonly ring: PacketRing | null;
+  private readonly pcapLog: PcapLog | null;
   /** the last flows of each address, named in alert evidence */
   private readonly recent = new RecentFlows();
   private readonly onEvent: ((e: NetEvent) => void) | undefined;
@@ -127,9 +136,16 @@ export class Pipeline implements PacketSink {
     this.incidents = opts.onIncident ? new Incidents({ updateEvery: this.updateEvery, ...opts.incidents }) : null;
     const onIncident = opts.onIncident;
     this.writeIncident = (r: Alert) => { this.stats.incidentRecords++; onIncident?.(r); };
+    this.ring = opts.pcap ? new PacketRing(opts.pcap) : null;
+    this.pcapLog = opts.pcap ? new PcapLog(opts.pcap) : null;
+    if (this.pcapLog && opts.pcap?.onError) this.pcapLog.onError = opts.pcap.onError;
     this.deliver = (a: Alert) => {
       this.stats.alertsOut++;
-      const out = { ...a, evidence: this.recent.evidenceFor(a) };
+      const out: Alert = { ...a, evidence: this.recent.evidenceFor(a) };
+      if (this.pcapLog !== null && this.ring !== null) {
+        const file = this.pcapLog.forAlert(out, this.ring);
+        if (file !== null) out.pcap = file;
+      }
       opts.onAlert(out);
       this.incidents?.offer(out, this.writeIncident);
     };
@@ -143,6 +159,8 @@ export class Pipeline implements PacketSink {
     };
     this.tracker = new Tracker({ ...opts.tracker, uidSeed: seed, ...(opts.uidStream !== undefined ? { uidStream: opts.uidStream } : {}) }, (e) => this.event(e));
     this.tracker.onFlow = (r) => this.noteFlow(r);
+    const ring = this.ring;
+    if (ring !== null) this.tracker.onPacket = (key, orig, resp, dport) => ring.addCurrent(key, orig, resp, dport);
   }
 
   packet(linktype: number, tsSec: number, tsNsec: number, buf: Buffer, off: number, caplen: number, wirelen: number, digits?: TsDigits): void {
@@ -166,6 +184,7 @@ export class Pipeline implements PacketSink {
     } else if (ts < this.now - 1) {
       st.outOfOrder++;
     }
+    if (this.ring !== null) this.ring.frame(linktype, tsSec, tsNsec, buf, off, caplen, wirelen);
     const issue = decodePacket(p, linktype, buf, off, caplen);
     if (p.ipVer === 0) {
       if (issue === DecodeIssue.NotIp) st.nonIp++;
@@ -232,6 +251,7 @@ export class Pipeline implements PacketSink {
     if (this.tracker.dnsWaiting > 0) tx['dns_waiting'] = this.tracker.dnsWaiting;
     this.stats.transactions = tx;
     this.stats.foldedGeneric = this.fold.c.folded;
+    if (this.ring !== null && this.pcapLog !== null) this.stats.pcap = { ring: this.ring.snapshot(), files: this.pcapLog.stats };
     return this.stats;
   }
 

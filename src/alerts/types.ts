@@ -39,4 +39,6 @@ export interface Alert {
   count?: number;
   /** set on an update of an alert raised earlier for the same attack */
   update?: boolean;
+  /** pcap on alert: the file (in the pcap directory, by default next to the alert file) holding the packets of its flows */
+  pcap?: string;
 }

@@ -15,7 +15,8 @@ import { parseSeed, randomSeed } from '../flows/uid.js';
 import { ParallelAnalysis } from '../parallel/parallel.js';
 import type { PacketSink } from '../capture/types.js';
 import { formatSummary, type FileResult } from './summary.js';
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
+import { pcapOptions } from '../alerts/pcap-log.js';
 import type { NetEvent } from '../events/types.js';
 import type { Alert } from '../alerts/types.js';
 import type { TsDigits } from '../capture/types.js';
@@ -102,7 +103,12 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
     timeouts: o.config.flows.timeouts, maxFlows: o.config.flows.maxFlows, progress: o.config.flows.progress, homeNet: o.config.network.homeNet,
     dnsPending: o.config.flows.dnsPending,
   };
+  const nw = o.config.flows.workers === 0 ? availableParallelism() : o.config.flows.workers;
+  // the packet ring lives where the flows are: with flow workers it would have to be in every worker
+  if (o.config.alerts.pcap.enabled && nw > 1) throw new ConfigError('alerts.pcap.enabled (--pcap-on-alert) needs flows.workers 1: the packets of the flows are kept by the single-thread pipeline');
+  const pcap = pcapOptions(o.config.alerts.pcap, o.output);
   const pipeline = new Pipeline({
+    ...(pcap ? { pcap: { ...pcap, onError: (m: string) => process.stderr.write(`tapwatch: warning: ${m}\n`) } } : {}),
     detectors: buildDetectors(o.config.detectors, { homeNet: CidrSet.parse(o.config.network.homeNet, 'network.homeNet') }),
     tracker: trackerOpts,
     suppression: { interval: o.config.alerts.suppression, perKind: o.config.alerts.perKind },
@@ -121,7 +127,6 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
     } : {}),
     ...(onEvent ? { onEvent } : {}),
   });
-  const nw = o.config.flows.workers === 0 ? availableParallelism() : o.config.flows.workers;
   const par = nw > 1
     ? new ParallelAnalysis(pipeline, { workers: nw, tracker: trackerOpts, uidSeed: seed })
     : null;

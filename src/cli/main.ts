@@ -68,6 +68,8 @@ function buildConfig(argv: Record<string, unknown>): Config {
   flag('buffer-size', 'capture.bufferSize', (v) => (typeof v === 'number' ? Math.round(v * 1024 * 1024) : v));
   flag('uid-seed', 'flows.uidSeed');
   flag('workers', 'flows.workers');
+  flag('pcap-on-alert', 'alerts.pcap.enabled');
+  if (last(argv['pcap-dir']) !== undefined) { flag('pcap-dir', 'alerts.pcap.dir'); layer('pcap-dir', 'alerts.pcap.enabled', true); }
   if (argv._ && (argv._ as unknown[])[0] === 'run') {
     const payload = last(argv.payload) ?? 'json';
     const output = last(argv.output);
@@ -151,6 +153,8 @@ async function main(): Promise<void> {
           .option('config', { alias: 'c', type: 'string', describe: 'configuration file (JSON)' })
           .option('set', { type: 'string', nargs: 1, describe: 'override a configuration key (repeatable): --set detectors.event_rate.maxPerSecond=1000' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary and no progress line on stderr' })
+          .option('pcap-on-alert', { type: 'boolean', describe: 'keep recent packets per flow and write those behind each alert to alert-<id>.pcap next to the alert file (alerts.pcap.enabled)' })
+          .option('pcap-dir', { type: 'string', describe: 'directory of the alert pcaps (alerts.pcap.dir; implies --pcap-on-alert)' })
           .option('report', { type: 'string', describe: 'also write a self-contained HTML report of the run (timeline, alerts and evidence, talkers, rates) to this file' })
           .option('sequential', { type: 'boolean', default: false, describe: 'read several files one after the other (default: merged by packet time, as one tap saw them)' })
           .option('uid-seed', { type: 'string', describe: 'seed of flow uids and alert ids (flows.uidSeed): the same seed over the same input gives the same ids; default random per run' })
@@ -193,6 +197,8 @@ async function main(): Promise<void> {
           .option('user', { type: 'string', describe: 'started as root: drop to this user after opening the capture and the outputs (daemon.user)' })
           .option('redis', { type: 'string', describe: 'alerts to a Redis stream (XADD tapwatch:alerts): redis://host:port or unix:///path' })
           .option('redis-events', { type: 'boolean', describe: 'with --redis: every event too, to tapwatch:events' })
+          .option('pcap-on-alert', { type: 'boolean', describe: 'keep recent packets per flow and write those behind each alert to alert-<id>.pcap next to the alert file (alerts.pcap.enabled)' })
+          .option('pcap-dir', { type: 'string', describe: 'directory of the alert pcaps (alerts.pcap.dir; implies --pcap-on-alert)' })
           .option('metrics', { type: 'string', describe: 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (default off)' });
         for (const [flag, spec] of Object.entries(THRESHOLD_FLAGS)) b = b.option(flag, { type: 'number', describe: spec.describe, group: 'Detector thresholds:' });
         return b;

@@ -28,6 +28,7 @@ import type { FormatContext } from '../alerts/format/index.js';
 import type { Config } from '../config.js';
 import type { Alert } from '../alerts/types.js';
 import { ConfigError } from '../config.js';
+import { pcapOptions } from '../alerts/pcap-log.js';
 import { formatSummary } from './summary.js';
 import { ShutdownGate } from '../capture/shutdown-gate.js';
 import { buildRegistry, serveMetrics } from '../metrics/prometheus.js';
@@ -55,7 +56,11 @@ export async function run(o: RunOptions): Promise<number> {
   const removed: MonotonicSink[] = [];
   if (sinks.length === 0) log.warn('no outputs configured: alerts are only counted (use --output, --syslog or --stdout)');
   const homeNet = (c: Config) => CidrSet.parse(c.network.homeNet, 'network.homeNet');
+  // pcap on alert: next to the alert file, else the service's state directory, else the working directory
+  const pcap = pcapOptions(cfg.alerts.pcap, cfg.outputs.file.path !== '' ? cfg.outputs.file.path : process.env.STATE_DIRECTORY ? `${process.env.STATE_DIRECTORY.split(':')[0]}/alerts` : null);
+  if (pcap) log.info({ dir: pcap.dir, ringBytes: pcap.ringBytes }, 'pcap on alert: keeping recent packets per flow');
   const pipeline = new Pipeline({
+    ...(pcap ? { pcap: { ...pcap, onError: (m: string) => sinkLog('error', m) } } : {}),
     detectors: buildDetectors(cfg.detectors, { homeNet: homeNet(cfg) }),
     tracker: { timeouts: cfg.flows.timeouts, maxFlows: cfg.flows.maxFlows, progress: cfg.flows.progress, homeNet: cfg.network.homeNet, dnsPending: cfg.flows.dnsPending },
     suppression: { interval: cfg.alerts.suppression, perKind: cfg.alerts.perKind },
@@ -149,6 +154,7 @@ export async function run(o: RunOptions): Promise<number> {
     return {
       capture: { ...cap, notAnalysedAtShutdown: gate.skipped }, packets: st.packets, bytes: st.bytes, events: st.events, alerts: st.alerts, alerts_out: st.alertsOut,
       suppressed: st.suppressed, flows: st.flows, decode_errors: st.decodeErrors, transactions: st.transactions, detectors, sinks: sinkStats,
+      ...(st.pcap ? { pcap: st.pcap } : {}),
       memory_mb: Math.round(process.memoryUsage().rss / 1048576), uptime_s: Math.round((Date.now() - started) / 1000),
     };
   };
@@ -174,6 +180,7 @@ export async function run(o: RunOptions): Promise<number> {
       log.warn('capture settings changed: they take effect on restart (the capture is never interrupted by a reload)');
     }
     if (next.daemon.metrics !== cfg.daemon.metrics) log.warn('daemon.metrics changed: the endpoint moves on restart');
+    if (JSON.stringify(next.alerts.pcap) !== JSON.stringify(cfg.alerts.pcap)) log.warn('alerts.pcap changed: pcap on alert is set up at start; the change takes effect on restart');
     let newSinks: MonotonicSink[];
     const prev = new Map(sinks.map((s) => [s.name, s]));
     try {

@@ -28,6 +28,11 @@ export function formatSummary(st: PipelineStats, files: FileResult[], seconds: n
   ];
   if (Object.keys(st.linktypes).length) lines.push(...table('packets with unsupported link types', st.linktypes));
   if (st.outOfOrder) lines.push(`out-of-order packets (more than 1 s back in time): ${st.outOfOrder}`);
+  if (st.pcap) {
+    const { ring: r, files: f } = st.pcap;
+    lines.push(`pcap on alert: ${f.files} file${f.files === 1 ? '' : 's'} (rewritten for updates: ${f.rewritten}), ${f.packets} packets, ${f.bytes} bytes written; packets left out by the caps: ${f.cut}; rotated out: ${f.rotated}; alerts with no kept packet: ${f.empty}; write errors: ${f.errors}`);
+    lines.push(`pcap ring: ${r.flows} flows, ${r.packets} packets, ${r.bytes} bytes kept; flows evicted: ${r.evicted}; packets not kept (per-flow caps): ${r.dropped}`);
+  }
   return lines.join('\n');
 }
 

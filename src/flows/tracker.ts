@@ -75,6 +75,11 @@ export class Tracker {
   private readonly icmpIds = new Map<string, string>();
   /** called once per new flow, after its uid and Community ID are set (the alert evidence index) */
   onFlow: ((r: FlowRef) => void) | null = null;
+  /**
+   * called per packet once its flow is known, before any of its events (pcap on alert: the packet
+   * ring, flows/packet-ring.ts); key = the flow's uid, for ICMP its Community ID. null = off.
+   */
+  onPacket: ((key: string, orig: string, resp: string, dport: number) => void) | null = null;
   /** conn_progress triggers (Infinity = off) */
   private readonly progInterval: number;
   private readonly progBytes: number;
@@ -115,6 +120,7 @@ export class Tracker {
       this.init(f, p);
     }
     const orig = this.table.isOrig;
+    if (this.onPacket !== null) this.onPacket(f.uid, f.origAddr, f.respAddr, f.bport);
     if (syn && !ack) {
       // Built as one literal (no spreads): this is the per-SYN hot path of a scan or flood.
       this.emit({
@@ -159,6 +165,7 @@ export class Tracker {
       this.init(f, p);
     }
     const orig = this.table.isOrig;
+    if (this.onPacket !== null) this.onPacket(f.uid, f.origAddr, f.respAddr, f.bport);
     this.count(f, orig, p);
     this.table.touch(f, p.ts, TimeoutClass.Udp);
     if (p.payWire > 0) this.progress(f, p);
@@ -184,9 +191,11 @@ export class Tracker {
         };
       }
     }
+    const cid = this.icmpId(v6, src, dst, p);
+    if (this.onPacket !== null) this.onPacket(cid, src, dst, 0);
     const e: IcmpEvent = {
       ts: p.ts, tsSec: p.tsSec, tsNsec: p.tsNsec, tsDigits: p.tsDigits, type: 'icmp', src, sport: 0, dst, dport: 0,
-      proto, size: p.wirelen, community_id: this.icmpId(v6, src, dst, p), icmp_type: p.icmpType, icmp_code: p.icmpCode,
+      proto, size: p.wirelen, community_id: cid, icmp_type: p.icmpType, icmp_code: p.icmpCode,
     };
     if (quoted) e.quoted = quoted;
     else if (v6 ? p.icmpType === 128 || p.icmpType === 129 : p.icmpType === 8 || p.icmpType === 0) echoPayload(e, p);
