@@ -6,9 +6,11 @@
  *
  * Unit: the failed or probe-like attempts of probe.ts (as port_scan). Per
  * target host, per source: the distinct ports it probed (exact, ≤ 64) and
- * when. A source is a contributor once it probed ≥ minPortsPerSource (3)
+ * when. A source is a contributor once it probed ≥ minPortsPerSource (5)
  * distinct ports of the target. Alert when, among the target's sources
- * active within `window` (1 h):
+ * that probed it within the last `active` (120 s) — a split scan runs its
+ * sources at once; an internet host's background scanners (a Censys, a
+ * Mirai, a masscan sweep) come and go one by one:
  *   - ≥ minSources (3) contributors,
  *   - their ports together ≥ minPorts (20) distinct ports,
  *   - the port sets are disjoint: at most maxOverlap (20 %) of the ports
@@ -26,9 +28,12 @@
  * Suricata (thresholds track by_src/by_dst counts, not port-set
  * disjointness) or ntopng (per-host checks) correlates sources; the closest
  * is Suricata's `track by_dst` threshold, which would count a split scan's
- * SYNs to the target and a busy server's alike. The per-source floor (3
- * ports) and the total (20 ports) follow ntopng's Port Scan (20 ports / 5
- * min) for the union, over Zeek's 1 h notice suppression as the window.
+ * SYNs to the target and a busy server's alike. The total (20 ports)
+ * follows ntopng's Port Scan (20 ports / 5 min) for the union; sources are
+ * remembered for Zeek's 1 h notice suppression. The per-source floor (5
+ * ports) and the 120 s concurrency come from the public corpus: the
+ * stopddos RRSIG capture's internet background (5 unrelated scanners with
+ * 3–6 random ports each within 28 s of an exposed host) must stay quiet.
  *
  * Bounded state: at most maxTargets targets (LRU, evictions counted, an
  * alerted one gets its final alert); per target at most maxSourcesPerTarget
@@ -60,6 +65,8 @@ export interface DistributedScanConfig {
   maxShare: number;
   /** seconds: sources older than this are forgotten; a target quiet this long ends its episode */
   window: number;
+  /** seconds: contributors must all have probed the target this recently (they scan at once) */
+  active: number;
   udp: boolean;
   maxTargets: number;
   maxSourcesPerTarget: number;
@@ -70,7 +77,7 @@ export interface DistributedScanConfig {
 }
 
 export const DISTRIBUTED_SCAN_DEFAULTS: DistributedScanConfig = {
-  minSources: 3, minPortsPerSource: 3, minPorts: 20, maxOverlap: 0.2, maxShare: 0.6, window: 3600, udp: true,
+  minSources: 3, minPortsPerSource: 5, minPorts: 20, maxOverlap: 0.2, maxShare: 0.6, window: 3600, active: 120, udp: true,
   maxTargets: 10_000, maxSourcesPerTarget: 64, admit: 65_536, allow: [],
 };
 
@@ -95,9 +102,9 @@ export interface SplitVerdict {
   contributors: Source[]; union: number; overlap: number; maxShare: number;
 }
 
-export function judgeSplit(sources: Iterable<Source>, now: number, c: DistributedScanConfig): SplitVerdict {
+export function judgeSplit(sources: Iterable<Source>, now: number, c: DistributedScanConfig, within = c.active): SplitVerdict {
   const contributors: Source[] = [];
-  for (const s of sources) if (s.ports.size >= c.minPortsPerSource && now - s.last <= c.window) contributors.push(s);
+  for (const s of sources) if (s.ports.size >= c.minPortsPerSource && now - s.last <= within) contributors.push(s);
   const seen = new Map<number, number>();
   let sum = 0;
   for (const s of contributors) for (const p of s.ports) { seen.set(p, (seen.get(p) ?? 0) + 1); sum++; }
@@ -203,13 +210,16 @@ export class DistributedScan implements Detector {
       })),
       source_count: v.contributors.length, distinct_ports: v.union, overlap: round2(v.overlap), max_share: round2(v.maxShare),
       direction: direction(this.ctx.homeNet, v.contributors[0]?.src ?? tg.dst, tg.dst),
-      thresholds: { min_sources: c.minSources, min_ports_per_source: c.minPortsPerSource, min_ports: c.minPorts, max_overlap: c.maxOverlap, max_share: c.maxShare, window_s: c.window },
+      thresholds: {
+        min_sources: c.minSources, min_ports_per_source: c.minPortsPerSource, min_ports: c.minPorts, max_overlap: c.maxOverlap,
+        max_share: c.maxShare, active_s: c.active, window_s: c.window,
+      },
     };
   }
 
   private retire(tg: Target, emit: Emit | null, now: number): void {
     if (!tg.alerted || emit === null) return;
-    const v = judgeSplit(tg.sources.values(), tg.last, this.cfg);
+    const v = judgeSplit(tg.sources.values(), tg.last, this.cfg, this.cfg.window);
     emit({
       ...makeAlert({
         kind: this.name, severity: v.contributors.length >= 10 ? 'high' : 'medium', confidence: v.contributors.length >= 5 ? 0.8 : 0.7,

@@ -39,12 +39,16 @@ describe('distributed_scan', () => {
     expect(a).toMatchObject({ kind: 'distributed_scan', dst: V, technique: 'T1046' });
     expect(a.src).toBeUndefined();
     const ev = a.evidence as { sources: { src: string; ports: number[] }[]; distinct_ports: number; overlap: number };
-    expect(ev.sources.map((x) => x.src).sort()).toEqual([...SRC].sort());
+    // raised as soon as 20 ports are covered by sources with ≥ 5 ports each (4 of the 5 here)
+    expect(ev.sources.length).toBeGreaterThanOrEqual(3);
+    for (const x of ev.sources) expect(SRC).toContain(x.src);
     expect(ev.distinct_ports).toBeGreaterThanOrEqual(20);
     expect(ev.overlap).toBe(0);
     s.d.flush(2000, s.emit);
     expect(s.finals()).toHaveLength(1);
     expect(s.finals()[0]!.evidence).toMatchObject({ distinct_ports: 60, source_count: 5, final: true });
+    const fin = s.finals()[0]!.evidence as { sources: { src: string }[] };
+    expect(fin.sources.map((x) => x.src).sort()).toEqual([...SRC].sort());
   });
 
   it('needs minSources contributors: 2 sources splitting 60 ports stay silent, 3 alert', () => {
@@ -63,6 +67,13 @@ describe('distributed_scan', () => {
     // half of the ports probed twice: overlap ~ 0.5 > 0.2
     const h = make(); h.feed(split(5, 60, 1000, 0.5)); h.d.flush(3000, h.emit);
     expect(h.alerts).toHaveLength(0);
+  });
+
+  it('background scanners one after another (each with its own ports, minutes apart) are not a split scan', () => {
+    const evs: NetEvent[] = [];
+    for (let i = 0; i < 5; i++) for (let j = 0; j < 8; j++) evs.push(rejected(1000 + i * 300 + j, SRC[i]!, 7000 + i * 10 + j));
+    const s = make(); s.feed(evs);
+    expect(s.alerts).toHaveLength(0);
   });
 
   it('one dominant scanner with two stragglers is port_scan business (maxShare)', () => {
@@ -115,10 +126,12 @@ describe('distributed_scan', () => {
 
   it('judgeSplit: union, overlap and share of the contributors', () => {
     const src = (name: string, ports: number[]) => ({ src: name, ports: new Set(ports), first: 0, last: 10, probes: ports.length });
-    const v = judgeSplit([src('a', [1, 2, 3]), src('b', [3, 4, 5]), src('c', [6, 7]), src('d', [9])], 10, DISTRIBUTED_SCAN_DEFAULTS);
-    expect(v.contributors.map((s) => s.src)).toEqual(['a', 'b']); // c and d below 3 ports
-    expect(v.union).toBe(5);
-    expect(v.overlap).toBeCloseTo(2 / 6);
-    expect(v.maxShare).toBeCloseTo(3 / 5);
+    const v = judgeSplit([src('a', [1, 2, 3, 4, 5]), src('b', [5, 6, 7, 8, 9]), src('c', [10, 11, 12, 13]), src('d', [9])], 10, DISTRIBUTED_SCAN_DEFAULTS);
+    expect(v.contributors.map((s) => s.src)).toEqual(['a', 'b']); // c and d below 5 ports
+    expect(v.union).toBe(9);
+    expect(v.overlap).toBeCloseTo(2 / 10);
+    expect(v.maxShare).toBeCloseTo(5 / 9);
+    // a source idle longer than `active` is no contributor (not part of a scan running now)
+    expect(judgeSplit([src('a', [1, 2, 3, 4, 5])], 10 + 121, DISTRIBUTED_SCAN_DEFAULTS).contributors).toHaveLength(0);
   });
 });
