@@ -45,6 +45,11 @@ export interface LiveOptions {
   queueBatches?: number;
   /** A partly filled batch is handed over after this many ms (default 50). */
   flushMs?: number;
+  /** Reopen the interface, with backoff, when the capture is lost because it went away (default true). */
+  reopen?: boolean;
+  /** First reopen delay in ms (default 250), doubled up to reopenMaxMs (default 5000). */
+  reopenInitialMs?: number;
+  reopenMaxMs?: number;
 }
 
 export interface LiveStats {
@@ -60,7 +65,28 @@ export interface LiveStats {
   packetsDelivered: number;
   /** Batches handed to JS. */
   batches?: number;
+  /** Times the capture was lost (interface deleted, or a libpcap that ends the capture when it goes down) and reopening began. */
+  interruptions: number;
+  /** Successful reopens after an interruption. */
+  reopens: number;
+  /** Times the interface was seen going down (operstate down / lowerlayerdown / absent), sampled once a second. */
+  linkDowns: number;
+  /** 1 while no packets can arrive: the interface is down or the capture is being reopened. */
+  down: number;
 }
+
+/**
+ * What happened to the capture, for the daemon's log (never per packet):
+ * link-down/link-up come from the interface's operstate, sampled every
+ * second on a wall-clock timer (packet time does not move while nothing
+ * arrives); interrupted/reopen-failed/resumed from the handle itself.
+ */
+export type CaptureStatus =
+  | { event: 'link-down'; operstate: string }
+  | { event: 'link-up'; operstate: string; downMs: number }
+  | { event: 'interrupted'; error: string }
+  | { event: 'reopen-failed'; error: string; code: string; attempt: number; retryInMs: number }
+  | { event: 'resumed'; attempts: number; downMs: number };
 
 export interface LiveCapture {
   /** LINKTYPE_* of the interface (lo and Ethernet = 1, `any` = 113 (SLL) or 276 (SLL2)). */
@@ -68,11 +94,13 @@ export interface LiveCapture {
   /** 9 when the kernel gives nanosecond timestamps (Linux), else 6 (µs scaled to ns). */
   readonly tsDigits: TsDigits;
   /**
-   * Start the capture thread and feed `sink`. `onError` receives a capture failure (for
-   * example the interface went away) and exceptions thrown by the sink; without it they are
-   * rethrown (uncaught), so they are never silent.
+   * Start the capture thread and feed `sink`. `onError` receives a capture failure that
+   * cannot be recovered and exceptions thrown by the sink; without it they are rethrown
+   * (uncaught), so they are never silent. Losing the interface (deleted, or taken down under
+   * a libpcap that ends the capture then) is not such a failure: the handle is reopened with
+   * backoff (`reopen`, default on) and `onStatus` says so; see CaptureStatus.
    */
-  start(sink: PacketSink, onError?: (err: CaptureError) => void): void;
+  start(sink: PacketSink, onError?: (err: CaptureError) => void, onStatus?: (s: CaptureStatus) => void): void;
   /** Counters; the kernel ones are refreshed by the capture thread every ~50 ms and are final after close(). */
   stats(): LiveStats;
   /** Stop the thread (pcap_breakloop + join), deliver what was already captured, close the handle. */
@@ -327,37 +355,97 @@ export function openLive(opts: LiveOptions): LiveCapture {
   } catch (e) {
     throw translateOpenError(e, opts);
   }
-  return new Live(native, opts.iface);
+  return new Live(native, mod, nopts, opts);
 }
 
+/** libpcap's words for "the interface is gone or down" (Linux 1.10: disappeared; older: went down) */
+const INTERFACE_LOST = /interface (disappeared|went down)|no such device|ENETDOWN|ENODEV|ENXIO|network is down/i;
+
+const LINK_DOWN_STATES = new Set(['down', 'lowerlayerdown', 'notpresent', 'absent']);
+
+/** /sys/class/net/IF/operstate ('absent' when the interface does not exist; null where sysfs has no such view) */
+function operstate(iface: string): string | null {
+  try {
+    return readFileSync(`/sys/class/net/${iface}/operstate`, 'utf8').trim();
+  } catch (e) {
+    return errCode(e) === 'ENOENT' ? 'absent' : null;
+  }
+}
+
+/** /sys/class/net/IF/ifindex: a deleted and recreated interface has a new one (null when absent or unknown) */
+function ifindex(iface: string): number | null {
+  try {
+    return Number(readFileSync(`/sys/class/net/${iface}/ifindex`, 'utf8').trim());
+  } catch {
+    return null;
+  }
+}
+
+type Counters = { received: number; dropped: number; ifdropped: number; queueDropped: number; batches: number };
+
 class Live implements LiveCapture {
-  readonly linktype: number;
-  readonly tsDigits: TsDigits;
-  #native: NativeCapture;
+  linktype: number;
+  tsDigits: TsDigits;
+  #native: NativeCapture | null;
+  #mod: NativeModule;
+  #nopts: NativeOptions;
   #iface: string;
+  #reopen: boolean;
+  #reopenInitialMs: number;
+  #reopenMaxMs: number;
   #delivered = 0;
   #started = false;
   #closing: Promise<void> | undefined;
   #ended: Promise<void> | undefined;
   #views = new Map<ArrayBufferLike, Uint32Array>();
+  /** kernel/queue counters of handles already closed (a reopened handle starts at zero) */
+  #base: Counters = { received: 0, dropped: 0, ifdropped: 0, queueDropped: 0, batches: 0 };
+  #interruptions = 0;
+  #reopens = 0;
+  #linkDowns = 0;
+  #linkDown = false;
+  #linkDownSince = 0;
+  #lostSince = 0;
+  #attempts = 0;
+  #delay = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #linkTimer: NodeJS.Timeout | undefined;
+  /** ifindex of the interface the current handle is bound to (null: unknown, e.g. `any`) */
+  #ifindex: number | null = null;
+  #sink: PacketSink | undefined;
+  #report: (err: CaptureError) => void = (err) => { throw err; };
+  #status: (s: CaptureStatus) => void = () => {};
 
-  constructor(native: NativeCapture, iface: string) {
+  constructor(native: NativeCapture, mod: NativeModule, nopts: NativeOptions, opts: LiveOptions) {
     this.#native = native;
-    this.#iface = iface;
+    this.#mod = mod;
+    this.#nopts = nopts;
+    this.#iface = opts.iface;
+    this.#reopen = opts.reopen ?? true;
+    this.#reopenInitialMs = opts.reopenInitialMs ?? 250;
+    this.#reopenMaxMs = opts.reopenMaxMs ?? 5000;
+    this.#delay = this.#reopenInitialMs;
     this.linktype = native.linktype;
     this.tsDigits = native.tsDigits === 9 ? 9 : 6;
   }
 
-  start(sink: PacketSink, onError?: (err: CaptureError) => void): void {
+  start(sink: PacketSink, onError?: (err: CaptureError) => void, onStatus?: (s: CaptureStatus) => void): void {
     if (this.#started) throw new CaptureError('capture already started', 'EINVAL');
     if (this.#closing !== undefined) throw new CaptureError('capture is closed', 'EINVAL');
     this.#started = true;
-    const linktype = this.linktype;
-    const digits = this.tsDigits;
-    const report = (err: CaptureError): void => {
-      if (onError) onError(err);
-      else throw err;
-    };
+    this.#sink = sink;
+    if (onError) this.#report = onError;
+    if (onStatus) this.#status = onStatus;
+    this.#attach(this.#native!);
+    this.#watchLink();
+  }
+
+  /** feed `sink` from this handle; its end (error or close) comes back to #ended */
+  #attach(native: NativeCapture): void {
+    const sink = this.#sink!;
+    const linktype = native.linktype;
+    const digits: TsDigits = native.tsDigits === 9 ? 9 : 6;
+    this.#ifindex = this.#iface === 'any' ? null : ifindex(this.#iface);
     const onBatch = (buf: Buffer, used: number, _packets: number): void => {
       let u32 = this.#views.get(buf.buffer);
       if (u32 === undefined) {
@@ -376,34 +464,132 @@ class Live implements LiveCapture {
       } catch (e) {
         // The rest of this batch is skipped; it stays visible as captured - delivered.
         const m = e instanceof Error ? e.message : String(e);
-        report(new CaptureError(`packet sink threw on ${this.#iface}: ${oneLine(m)}`, 'ESINK', { cause: e }));
+        this.#report(new CaptureError(`packet sink threw on ${this.#iface}: ${oneLine(m)}`, 'ESINK', { cause: e }));
       }
     };
     this.#ended = new Promise<void>((resolve) => {
-      this.#native.start(onBatch, (err) => {
+      native.start(onBatch, (err) => {
         this.#views.clear();
         resolve();
-        if (err !== null) report(new CaptureError(oneLine(err), 'ECAPTURE'));
+        if (err === null || this.#native !== native) return; // closed, or already given up as stale
+        if (this.#closing === undefined && this.#reopen && INTERFACE_LOST.test(err)) this.#lost(native, oneLine(err));
+        else this.#report(new CaptureError(oneLine(err), 'ECAPTURE'));
       });
     });
   }
 
+  /**
+   * the handle ended because the interface went away (or is bound to one that no longer
+   * exists): keep its counters, reopen with backoff
+   */
+  #lost(native: NativeCapture, error: string): void {
+    this.#native = null;
+    // the thread has ended (or is stopped and joined here); this releases the pcap handle
+    native.close();
+    this.#fold(native);
+    this.#interruptions++;
+    this.#lostSince = Date.now();
+    this.#attempts = 0;
+    this.#delay = this.#reopenInitialMs;
+    this.#status({ event: 'interrupted', error });
+    this.#scheduleReopen();
+  }
+
+  #fold(native: NativeCapture): void {
+    const s = native.stats();
+    this.#base.received += s.received;
+    this.#base.dropped += s.dropped;
+    this.#base.ifdropped += s.ifdropped;
+    this.#base.queueDropped += s.queueDropped;
+    this.#base.batches += s.batches;
+  }
+
+  // Wall-clock timers: reopening is about the machine, not about packet time.
+  #scheduleReopen(): void {
+    const wait = this.#delay;
+    this.#delay = Math.min(this.#delay * 2, this.#reopenMaxMs);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.#closing !== undefined) return;
+      this.#attempts++;
+      let native: NativeCapture;
+      try {
+        native = new this.#mod.Capture(this.#nopts);
+      } catch (e) {
+        this.#status({ event: 'reopen-failed', error: oneLine(e instanceof Error ? e.message : String(e)), code: errCode(e) || 'ECAPTURE', attempt: this.#attempts, retryInMs: this.#delay });
+        this.#scheduleReopen();
+        return;
+      }
+      this.#native = native;
+      this.linktype = native.linktype;
+      this.tsDigits = native.tsDigits === 9 ? 9 : 6;
+      this.#reopens++;
+      this.#attach(native);
+      const downMs = Date.now() - this.#lostSince;
+      this.#lostSince = 0;
+      // the capture's own message covers the link: no separate link-up line for it
+      if (this.#linkDown && !LINK_DOWN_STATES.has(operstate(this.#iface) ?? 'up')) this.#linkDown = false;
+      this.#status({ event: 'resumed', attempts: this.#attempts, downMs });
+    }, wait);
+    this.#retryTimer.unref();
+  }
+
+  /** sample operstate once a second; transitions only (a down interface is one line, not one per second) */
+  #watchLink(): void {
+    if (this.#iface === 'any' || operstate(this.#iface) === null) return;
+    this.#linkTimer = setInterval(() => {
+      const st = operstate(this.#iface);
+      if (st === null) return;
+      // Deleted while down, libpcap says nothing, and the socket stays bound to the old
+      // ifindex: a recreated interface of the same name would never be captured. Reopen.
+      const idx = ifindex(this.#iface);
+      const native = this.#native;
+      if (native && this.#ifindex !== null && idx !== this.#ifindex && this.#reopen) {
+        this.#lost(native, `interface ${this.#iface} ${idx === null ? 'disappeared' : 'was replaced'} (ifindex ${this.#ifindex} -> ${idx ?? 'none'})`);
+      }
+      const down = LINK_DOWN_STATES.has(st);
+      if (down && !this.#linkDown) {
+        this.#linkDown = true;
+        this.#linkDownSince = Date.now();
+        this.#linkDowns++;
+        // a lost capture already said the interface is gone
+        if (this.#lostSince === 0) this.#status({ event: 'link-down', operstate: st });
+      } else if (!down && this.#linkDown) {
+        this.#linkDown = false;
+        if (this.#lostSince === 0) this.#status({ event: 'link-up', operstate: st, downMs: Date.now() - this.#linkDownSince });
+      }
+    }, 1000);
+    this.#linkTimer.unref();
+  }
+
   stats(): LiveStats {
-    const s = this.#native.stats();
+    const s = this.#native?.stats();
+    const b = this.#base;
     return {
-      received: s.received,
-      dropped: s.dropped,
-      ifdropped: s.ifdropped,
-      queueDropped: s.queueDropped,
+      received: b.received + (s?.received ?? 0),
+      dropped: b.dropped + (s?.dropped ?? 0),
+      ifdropped: b.ifdropped + (s?.ifdropped ?? 0),
+      queueDropped: b.queueDropped + (s?.queueDropped ?? 0),
       packetsDelivered: this.#delivered,
-      batches: s.batches,
+      batches: b.batches + (s?.batches ?? 0),
+      interruptions: this.#interruptions,
+      reopens: this.#reopens,
+      linkDowns: this.#linkDowns,
+      down: this.#linkDown || this.#native === null ? 1 : 0,
     };
   }
 
   close(): Promise<void> {
     if (this.#closing === undefined) {
-      this.#native.close();
-      this.#closing = this.#ended ?? Promise.resolve();
+      if (this.#retryTimer) clearTimeout(this.#retryTimer);
+      if (this.#linkTimer) clearInterval(this.#linkTimer);
+      this.#retryTimer = this.#linkTimer = undefined;
+      if (this.#native) {
+        this.#native.close();
+        this.#closing = this.#ended ?? Promise.resolve();
+      } else {
+        this.#closing = Promise.resolve(); // between handles: nothing open
+      }
     }
     return this.#closing;
   }

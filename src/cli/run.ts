@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import pino from 'pino';
 import cron from 'node-cron';
 import { Pipeline } from '../pipeline.js';
-import { openLive, CaptureError, type LiveCapture } from '../capture/live.js';
+import { openLive, CaptureError, type LiveCapture, type CaptureStatus } from '../capture/live.js';
 import { buildDetectors } from '../detect/index.js';
 import { CidrSet } from '../util/cidr.js';
 import { buildSinks } from '../sinks/from-config.js';
@@ -124,10 +124,23 @@ export async function run(o: RunOptions): Promise<number> {
       throw e;
     }
   }
+  const iface = cfg.capture.interface;
   live.start(gate, (err) => {
     captureError = err;
     log.error({ err: err.message, code: err.code }, 'capture failed');
     void stop('capture error');
+  }, (st: CaptureStatus) => {
+    // one line per transition; the counts are in the stats line (capture.linkDowns, interruptions, reopens)
+    switch (st.event) {
+      case 'link-down': log.warn({ interface: iface, operstate: st.operstate }, 'capture interface is down: no packets until it is up again'); break;
+      case 'link-up': log.info({ interface: iface, operstate: st.operstate, down_s: Math.round(st.downMs / 100) / 10 }, 'capture interface is up again'); break;
+      case 'interrupted': log.warn({ interface: iface, err: st.error }, 'capture lost: reopening the interface with backoff'); break;
+      case 'reopen-failed':
+        // the first failure and then every 10th: a long outage is a few lines, not one per attempt
+        if (st.attempt === 1 || st.attempt % 10 === 0) log.warn({ interface: iface, err: st.error, code: st.code, attempt: st.attempt, retry_in_ms: st.retryInMs }, 'capture: cannot reopen the interface yet');
+        break;
+      case 'resumed': log.info({ interface: iface, attempts: st.attempts, down_s: Math.round(st.downMs / 100) / 10 }, 'capture resumed'); break;
+    }
   });
   log.info({ interface: cfg.capture.interface, linktype: live.linktype, filter: cfg.capture.filter || null, outputs: sinks.map((s) => s.name), metrics: cfg.daemon.metrics || null }, 'capture started');
 
@@ -245,6 +258,7 @@ export async function run(o: RunOptions): Promise<number> {
         formatSummary(st, [{ path: `interface ${cfg.capture.interface}`, packets: st.packets }], (Date.now() - started) / 1000) +
           `\ncapture: received ${cap.received}, dropped by kernel ${cap.dropped}, by interface ${cap.ifdropped}, ` +
           `by the hand-off queue (not analysed) ${cap.queueDropped}, delivered ${cap.packetsDelivered}` +
+          (cap.linkDowns || cap.interruptions ? `, interface down ${cap.linkDowns} times, capture lost ${cap.interruptions} and reopened ${cap.reopens} times` : '') +
           (gate.skipped ? `, captured but not analysed at shutdown (drain deadline ${cfg.daemon.stopDrainSeconds} s) ${gate.skipped}` : '') + '\n',
       );
       return captureError ? 1 : 0;
