@@ -160,7 +160,7 @@ export class IcmpTunnel implements Detector {
     this.alerts++;
     emit(makeAlert({
       kind: this.name, severity: 'high', confidence: fresh / withData >= 0.9 ? 0.85 : 0.7,
-      src: p.client, dst: p.server, ts: e.ts, ts_first: p.first, ts_last: p.last, technique: 'T1095',
+      src: p.client, dst: p.server, ts: e.ts, ts_first: p.first, ts_last: p.last, technique: 'T1095', proto: p.client.includes(':') ? 'icmpv6' : 'icmp',
       summary: `${p.client} is tunnelling data through ICMP echo with ${p.server}: ${packets} echoes, ${Math.round(bytes / 1024)} KiB of payload in ${fmtDur(e.ts - Math.min(prev.start, cur.start))}, ${Math.round((100 * fresh) / withData)}% with new contents (a ping repeats its pattern)`,
       evidence: { ...this.evidence(p), window_packets: packets, window_bytes: bytes, distinct_share: round2(fresh / withData) },
     }));
@@ -184,7 +184,7 @@ export class IcmpTunnel implements Detector {
     emit({
       ...makeAlert({
         kind: this.name, severity: 'high', confidence: 0.8, src: p.client, dst: p.server,
-        ts: Math.max(now, p.last), ts_first: p.first, ts_last: p.last, technique: 'T1095',
+        ts: Math.max(now, p.last), ts_first: p.first, ts_last: p.last, technique: 'T1095', proto: p.client.includes(':') ? 'icmpv6' : 'icmp',
         summary: `ICMP tunnel ${p.client} ↔ ${p.server} ended: ${p.requests} requests, ${p.replies} replies, ${Math.round((p.reqBytes + p.repBytes) / 1024)} KiB of payload in ${fmtDur(p.last - p.first)}`,
         evidence: { ...this.evidence(p), final: true },
       }),

@@ -258,7 +258,7 @@ export class PortScan implements Detector {
         : `port weight ${p.wSum} ≥ ${c.weightThreshold} (${p.privPorts} privileged ports, ≤ ${c.weightGap} s apart)`;
     emit(makeAlert({
       kind: this.name, severity: 'medium', confidence: trigger === 'fast' ? 0.8 : 0.7,
-      src: p.src, dst: p.dst, ts, ts_first: p.first, ts_last: p.last, technique: 'T1046',
+      src: p.src, dst: p.dst, ts, ts_first: p.first, ts_last: p.last, technique: 'T1046', ...oneProto(p),
       summary: `${p.src} is scanning ${p.dst}: ${what}, all failed or probe-like (${scanType(p)})`,
       evidence: this.evidence(p),
     }));
@@ -285,7 +285,7 @@ export class PortScan implements Detector {
     emit({
       ...makeAlert({
         kind: this.name, severity: n >= 100 ? 'high' : 'medium', confidence: n >= 100 ? 0.9 : p.trigger === 'fast' ? 0.8 : 0.7,
-        src: p.src, dst: p.dst, ts: Math.max(now, p.last), ts_first: p.first, ts_last: p.last, technique: 'T1046',
+        src: p.src, dst: p.dst, ts: Math.max(now, p.last), ts_first: p.first, ts_last: p.last, technique: 'T1046', ...oneProto(p),
         summary: `scan of ${p.dst} by ${p.src} ended: ${p.saturated ? '≥ ' : ''}${n} distinct ports, ${p.probes} failed or probe-like attempts in ${fmtDur(p.last - p.first)} (${scanType(p)})`,
         evidence: { ...this.evidence(p), final: true },
       }),
@@ -330,6 +330,11 @@ export class PortScan implements Detector {
       port_sets_reset: this.resets, probes: this.probes, alerts: this.alerts,
     };
   }
+}
+
+/** the alert's transport when the scan used only one (ECS network.transport, CEF proto); none for a TCP+UDP scan */
+function oneProto(p: Pair): { proto?: 'tcp' | 'udp' } {
+  return p.protos.udp === 0 ? { proto: 'tcp' } : p.protos.tcp === 0 ? { proto: 'udp' } : {};
 }
 
 function scanType(p: Pair): string {
