@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { RedisSink, parseRedisUrl } from '../../src/sinks/redis.js';
 import { RedisServer, REDIS_SERVER } from '../helpers/redis.js';
 import type { Alert } from '../../src/alerts/types.js';
+import { validateAlerts } from '../helpers/schemas.js';
 
 const ctx = { hostname: 'sensor-a', sensor: 'eth0', version: 'test' };
 const alert = (i: number): Alert => ({
@@ -74,6 +75,7 @@ describe.skipIf(!REDIS_SERVER)('Redis Streams sink with a real redis-server', ()
     expect(last.seq).toMatch(/^\d{16}$/);
     const body = JSON.parse(last.body!) as Record<string, unknown>;
     expect(body).toMatchObject({ kind: 'port_scan', ts: 1700000999, src: '10.0.0.1' });
+    expect(validateAlerts(got.map((e) => e.body!), 'redis stream s1')).toBe(got.length);
     expect(last.body).not.toMatch(/\x1b/);
     await sink.close();
   });

@@ -18,6 +18,8 @@ import { SyslogSink } from '../../src/sinks/syslog.js';
 import { structuredData } from '../../src/sinks/syslog-format.js';
 import { escapeUnsafe } from '../../src/alerts/format/escape.js';
 import type { Alert } from '../../src/alerts/types.js';
+import { validateAlerts } from '../helpers/schemas.js';
+import { ecsProblems } from '../helpers/ecs.js';
 
 const RSYSLOGD = '/usr/sbin/rsyslogd';
 const HAVE_RSYSLOGD = fs.existsSync(RSYSLOGD);
@@ -393,6 +395,8 @@ describe.skipIf(!HAVE_RSYSLOGD)('syslog sink against a real rsyslogd', () => {
       const rec = recs.find((r) => r.raw === msg);
       expect(rec, `message ${i} arrives byte for byte`).toBeDefined();
       const doc = JSON.parse(rec!.msg.trimStart()) as Record<string, unknown>;
+      // shrunk, and still a valid alert / ECS document
+      if (i === 0) validateAlerts([doc], 'rfc3164 json'); else expect(ecsProblems(doc)).toEqual([]);
       if (i === 0) {
         expect(doc).toMatchObject({ kind: 'port_scan', src: a.src, dst: a.dst, evidence: { shortened: true, distinct_ports: 400, window_s: 60 } });
         expect((doc.evidence as { ports?: number[] }).ports?.length ?? 0).toBeLessThanOrEqual(3);
