@@ -42,6 +42,7 @@ MADE_RUN_SSHD=0
 S_NS=(tws-br tws-att tws-ref tws-vic)
 S_UP=0 S_READY=0 # the tws-* lab (stealth captures) was set up by this run
 LAB_UP=0         # the twp-* lab was set up by this run (only then is it removed at exit)
+WD_NETS=0        # the benign-workday lab (twp19-*) is up (set by that capture)
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 na() { ip netns exec "$ATT" "$@"; }
@@ -55,6 +56,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   if ((LAB_UP)); then ip netns del "$ATT" 2>/dev/null; ip netns del "$VIC" 2>/dev/null; fi
   ((S_UP)) && stealth_down
+  if [[ $WD_NETS == 1 ]]; then ip netns del "$WD_C" 2>/dev/null; ip netns del "$WD_S" 2>/dev/null; fi
   if [[ $MADE_RUN_SSHD == 1 ]]; then rmdir /run/sshd 2>/dev/null; fi
   rm -f /tmp/twp-notes.txt       # the file benign-ssh copies with scp
   if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
@@ -909,14 +911,244 @@ cap_benign-ping() {
   cap_stop
 }
 
+# ---------------------------------------------------------------- benign-workday (own namespaces)
+# ~15.5 minutes of ordinary traffic from two workstations. Self-contained: its own two
+# namespaces on 10.77.19.0/24 (twp19-cli, twp19-srv) and its own services, so it neither
+# needs nor touches twp-att/twp-vic and can run while other captures are being made.
+#   twp19-cli  tw19c  10.77.19.11 (workstation A), 10.77.19.12 (workstation B)  02:77:19:00:00:01
+#   twp19-srv  tw19s  10.77.19.2 (www+dns+ssh), .3 (mirror), .4 (cloud uploads)  02:77:19:00:00:02
+# HOME_NET for it: the workstations (10.77.19.8/29); the servers play the outside world.
+WD_C=twp19-cli WD_S=twp19-srv
+WD_A=10.77.19.11 WD_B=10.77.19.12 WD_WWW=10.77.19.2 WD_MIR=10.77.19.3 WD_CLOUD=10.77.19.4
+WD_DURATION=${WD_DURATION:-930}      # seconds of traffic (packet time of the capture)
+wc_() { ip netns exec "$WD_C" "$@"; }
+ws_() { ip netns exec "$WD_S" "$@"; }
+
+wd_net() {
+  ip netns del "$WD_C" 2>/dev/null || true
+  ip netns del "$WD_S" 2>/dev/null || true
+  ip netns add "$WD_C"; ip netns add "$WD_S"; WD_NETS=1
+  local ns
+  for ns in "$WD_C" "$WD_S"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$ns" link set lo up
+  done
+  ip link add tw19c netns "$WD_C" type veth peer name tw19s netns "$WD_S"
+  ip -n "$WD_C" link set tw19c address 02:77:19:00:00:01
+  ip -n "$WD_S" link set tw19s address 02:77:19:00:00:02
+  wc_ ethtool -K tw19c tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+  ws_ ethtool -K tw19s tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+  ip -n "$WD_C" addr add $WD_A/24 dev tw19c
+  ip -n "$WD_C" addr add $WD_B/24 dev tw19c
+  ip -n "$WD_S" addr add $WD_WWW/24 dev tw19s
+  ip -n "$WD_S" addr add $WD_MIR/24 dev tw19s
+  ip -n "$WD_S" addr add $WD_CLOUD/24 dev tw19s
+  ip -n "$WD_C" link set tw19c up
+  ip -n "$WD_S" link set tw19s up
+}
+
+wd_files() {
+  local w=$WORK/wd i
+  mkdir -p "$w/www" "$w/mirror/pool" "$w/mirror/dists" "$w/cloud" "$w/up"
+  # intranet/portal site: 14 pages with shared assets, a few apps' JSON
+  gen_site "$w/www" "corp portal"
+  for i in $(seq 1 12); do
+    {
+      printf '<!doctype html><html><head><title>page %s</title><link rel="stylesheet" href="/style.css"></head><body>\n' "$i"
+      printf '<h1>Section %s</h1>\n' "$i"
+      head -c $((2000 + i * 700)) /dev/urandom | base64 -w 76 | sed 's/^/<p>/; s/$/<\/p>/'
+      printf '<a href="/p%s.html">next</a><img src="/logo.png"></body></html>\n' $((i % 12 + 1))
+    } >"$w/www/p$i.html"
+  done
+  head -c 30000 /dev/urandom | base64 >"$w/www/app.js"
+  printf 'ICO' >"$w/www/favicon.ico"
+  # mirror: one 16 MiB image, 60 package-like files of 5-300 KB, an index
+  head -c $((16 * 1024 * 1024)) /dev/urandom >"$w/mirror/pool/image-12.4.iso"
+  RANDOM=$SEED
+  for i in $(seq -w 1 60); do head -c $(((5 + RANDOM % 296) * 1024)) /dev/urandom >"$w/mirror/pool/pkg-$i.deb"; done
+  ls "$w/mirror/pool" >"$w/mirror/dists/Packages"
+  gen_site "$w/cloud" "cloud storage"
+  # upload payloads
+  head -c $((4 * 1024 * 1024)) /dev/urandom >"$w/up/report.pdf"
+  head -c $((6 * 1024 * 1024)) /dev/urandom >"$w/up/photos.zip"
+  head -c $((3 * 1024 * 1024)) /dev/urandom >"$w/up/slides.pptx"
+  printf 'notes %s\n' $(seq 1 300) >"$w/up/notes.txt"
+}
+
+wd_services() {
+  local PY=/usr/bin/python3 w=$WORK/wd
+  bg wd-dnsmasq "$WD_S" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
+    --bind-interfaces --listen-address=$WD_WWW --port=53 --user=root --pid-file= --local-ttl=300 \
+    --log-queries --log-facility=- --local=/#/ \
+    --host-record=www.corp.test,$WD_WWW --host-record=portal.corp.test,$WD_WWW \
+    --host-record=intranet.corp.test,$WD_WWW --host-record=git.corp.test,$WD_WWW \
+    --host-record=mirror.corp.test,$WD_MIR --host-record=deb.corp.test,$WD_MIR \
+    --host-record=cloud.corp.test,$WD_CLOUD --host-record=mail.corp.test,$WD_WWW \
+    --cname=docs.corp.test,portal.corp.test --cname=static.corp.test,www.corp.test \
+    --mx-host=corp.test,mail.corp.test,10 --txt-record=corp.test,"v=spf1 mx -all"
+  bg wd-www "$WD_S" $PY "$WORK/srv.py" $WD_WWW 80 "$w/www"
+  bg wd-mirror "$WD_S" $PY "$WORK/srv.py" $WD_MIR 80 "$w/mirror"
+  bg wd-cloud "$WD_S" $PY "$WORK/srv.py" $WD_CLOUD 8080 "$w/cloud"
+  local sd=$WORK/wd/sshd
+  mkdir -p "$sd"
+  ssh-keygen -q -t ed25519 -N '' -f "$sd/host_ed25519" -C twp19-lab
+  cat >"$sd/sshd_config" <<EOF
+ListenAddress $WD_WWW:22
+HostKey $sd/host_ed25519
+PidFile $sd/sshd.pid
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication no
+AuthorizedKeysFile none
+PermitRootLogin no
+AllowUsers $SSH_USER
+UsePAM no
+MaxSessions 20
+UseDNS no
+PrintMotd no
+PrintLastLog no
+StrictModes no
+Subsystem sftp internal-sftp
+EOF
+  if [[ ! -d /run/sshd ]]; then mkdir -p /run/sshd; chmod 755 /run/sshd; MADE_RUN_SSHD=1; fi
+  /usr/sbin/sshd -t -f "$sd/sshd_config"
+  bg wd-sshd "$WD_S" /usr/sbin/sshd -D -e -f "$sd/sshd_config"
+  wait_port "$WD_S" $WD_WWW 53
+  wait_port "$WD_S" $WD_WWW 80
+  wait_port "$WD_S" $WD_MIR 80
+  wait_port "$WD_S" $WD_CLOUD 8080
+  wait_port "$WD_S" $WD_WWW 22
+}
+
+wd_rsleep() { # wd_rsleep MIN MAX : random pause MIN..MAX seconds (tenths), never periodic
+  local t=$(($1 * 10 + RANDOM % (($2 - $1) * 10 + 1)))
+  sleep "$((t / 10)).$((t % 10))"
+}
+
+wd_browse() { # wd_browse SRC : look a name up, fetch a page and its assets, maybe follow a link
+  local src=$1 p=$((1 + RANDOM % 12)) host
+  host=$(printf '%s\n' www portal intranet docs static | sed -n "$((1 + RANDOM % 5))p").corp.test
+  wc_ timeout 5 dig -b "$src" @$WD_WWW +tries=1 +time=2 +short "$host" A || true
+  ((RANDOM % 3)) || wc_ timeout 5 dig -b "$src" @$WD_WWW +tries=1 +time=2 +short "$host" AAAA || true
+  wc_ timeout 15 curl -sS --interface "$src" -A "$UA_FIREFOX" -H "Host: $host" -w '%{http_code} %{url_effective}\n' \
+    -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+    "http://$WD_WWW/p$p.html" "http://$WD_WWW/style.css" "http://$WD_WWW/logo.png" \
+    "http://$WD_WWW/app.js" "http://$WD_WWW/favicon.ico" || true
+  if ((RANDOM % 2)); then
+    wd_rsleep 2 9
+    wc_ timeout 15 curl -sS --interface "$src" -A "$UA_FIREFOX" -H "Host: $host" -w '%{http_code} %{url_effective}\n' \
+      -o /dev/null -o /dev/null "http://$WD_WWW/p$((p % 12 + 1)).html" "http://$WD_WWW/api/status.json" || true
+  fi
+}
+
+wd_dns() { # a few lookups, now and then a mistyped name (NXDOMAIN)
+  local src=$1 n=$((2 + RANDOM % 3)) i q
+  local qs=("www.corp.test A" "mail.corp.test A" "corp.test MX" "corp.test TXT" "git.corp.test A"
+    "mirror.corp.test A" "cloud.corp.test A" "docs.corp.test A" "deb.corp.test AAAA" "intranet.corp.test A")
+  for ((i = 0; i < n; i++)); do
+    q=${qs[RANDOM % ${#qs[@]}]}
+    # shellcheck disable=SC2086
+    wc_ timeout 5 dig -b "$src" @$WD_WWW +tries=1 +time=2 +short $q || true
+    wd_rsleep 0 2
+  done
+  ((RANDOM % 8)) || wc_ timeout 5 dig -b "$src" @$WD_WWW +tries=1 +time=2 +short wwww.corp.test A || true
+}
+
+wd_ssh() { # SRC CMD : one ssh login with the right password, one command
+  wc_ timeout 60 sshpass -p "$SSH_PW" ssh "${SSH_OPTS[@]}" -b "$1" $SSH_USER@$WD_WWW "$2" </dev/null || true
+}
+
+wd_client() { # wd_client SRC SEED END : one workstation's background activity until END (epoch s)
+  local src=$1 end=$3 n=0 r
+  RANDOM=$2
+  while (($(date +%s) < end && n < 400)); do
+    n=$((n + 1)); r=$((RANDOM % 100))
+    if ((r < 50)); then wd_browse "$src"
+    elif ((r < 68)); then wd_dns "$src"
+    elif ((r < 78)); then wd_ssh "$src" 'uptime; ls -la ~ | head -3; git --version 2>/dev/null; echo ok'
+    elif ((r < 88)); then
+      wc_ timeout 10 dig -b "$src" @$WD_WWW +tries=1 +time=2 +short cloud.corp.test A || true
+      wc_ timeout 15 curl -sS --interface "$src" -A "$UA_FIREFOX" -o /dev/null -w '%{http_code}\n' \
+        "http://$WD_CLOUD:8080/api/item$((1 + RANDOM % 3)).json" || true
+    elif ((r < 95)); then   # a small upload (form post of 20-200 KB)
+      head -c $(((20 + RANDOM % 181) * 1024)) /dev/urandom |
+        wc_ timeout 15 curl -sS --interface "$src" -A "$UA_FIREFOX" -o /dev/null -w '%{http_code}\n' \
+          --data-binary @- "http://$WD_CLOUD:8080/upload/form-$n" || true
+    else
+      wc_ timeout 30 sshpass -p "$SSH_PW" scp "${SSH_OPTS[@]}" -o BindAddress="$src" "$WORK/wd/up/notes.txt" \
+        $SSH_USER@$WD_WWW:/tmp/twp19-notes.txt </dev/null || true
+    fi
+    wd_rsleep 1 22
+  done
+}
+
+wd_long_ssh() { # an ssh session kept open for minutes, output at irregular moments
+  wc_ timeout 600 sshpass -p "$SSH_PW" ssh "${SSH_OPTS[@]}" -b "$1" $SSH_USER@$WD_WWW \
+    "for i in \$(seq 1 $((WD_DURATION * 30 / 930 + 1))); do date; ps -eo pid,comm | head -8; df -h / | tail -1; sleep \$((2 + RANDOM % 17)); done" </dev/null || true
+}
+
+wd_upload() { # SRC FILE NAME
+  wc_ timeout 120 curl -sS --interface "$1" -A "$UA_FIREFOX" -o /dev/null \
+    -w '%{http_code} %{size_upload} %{time_total}\n' -T "$2" "http://$WD_CLOUD:8080/upload/$3" || true
+}
+
+wd_update_burst() { # an apt-like update: index, then 60 packages over 8 parallel connections
+  local src=$1 u=() i
+  wc_ timeout 10 dig -b "$src" @$WD_WWW +tries=1 +time=2 +short deb.corp.test A || true
+  wc_ timeout 15 curl -sS --interface "$src" -A 'Debian APT-HTTP/1.3 (2.6.1)' -o /dev/null "http://$WD_MIR/dists/Packages" || true
+  for i in $(seq -w 1 60); do u+=(-o /dev/null "http://$WD_MIR/pool/pkg-$i.deb"); done
+  wc_ timeout 120 curl -sS --interface "$src" -A 'Debian APT-HTTP/1.3 (2.6.1)' --parallel --parallel-max 8 --no-progress-meter \
+    --limit-rate 2M -w '%{http_code} %{size_download}\n' "${u[@]}" || true
+}
+
+cap_benign-workday() {
+  ensure_user; wd_net; wd_files; wd_services
+  local w=$WORK/wd logf=$LOG/benign-workday.out t0 end jobs=()
+  CAP_NAME=benign-workday CAP_FILE=$WORK/benign-workday.pcap
+  log "capture benign-workday (snaplen 192, ${WD_DURATION} s of traffic)"
+  ip netns exec "$WD_S" tcpdump -i tw19s -s 192 -U -n -Z root -w "$CAP_FILE" >"$LOG/tcpdump-benign-workday.log" 2>&1 &
+  CAP_PID=$!
+  local i
+  for i in $(seq 1 100); do grep -qs 'listening on' "$LOG/tcpdump-benign-workday.log" && break; sleep 0.05; done
+  sleep 0.5
+  t0=$(date +%s); end=$((t0 + WD_DURATION))
+  {
+    wd_client $WD_A $((SEED + 1)) "$end" >>"$logf.A" 2>&1 &
+    jobs+=($!)
+    wd_client $WD_B $((SEED + 2)) "$end" >>"$logf.B" 2>&1 &
+    jobs+=($!)
+    # the scheduled heavier parts (wall offsets from the start; each bounded by timeout)
+    (
+      RANDOM=$((SEED + 3))
+      local d=$WD_DURATION
+      sleep $((d * 120 / 930)); wd_long_ssh $WD_A &
+      sleep $((d * 90 / 930));  wd_upload $WD_B "$w/up/report.pdf" report.pdf
+      sleep $((d * 240 / 930)); wd_upload $WD_A "$w/up/photos.zip" photos.zip
+      sleep $((d * 190 / 930)); wc_ timeout 120 curl -sS --interface $WD_A -A "$UA_FIREFOX" --limit-rate 3M -o /dev/null \
+        -w '%{http_code} %{size_download} %{time_total}\n' "http://$WD_MIR/pool/image-12.4.iso" || true
+      sleep $((d * 60 / 930));  wd_update_burst $WD_B
+      sleep $((d * 70 / 930));  wd_upload $WD_B "$w/up/slides.pptx" slides.pptx
+      wait
+    ) >>"$logf.sched" 2>&1 &
+    jobs+=($!)
+    for i in "${jobs[@]}"; do wait "$i" || true; done
+  }
+  cap_stop
+  ip netns del "$WD_C" 2>/dev/null; ip netns del "$WD_S" 2>/dev/null; WD_NETS=0
+}
+
+
 ALL=(dns-basic http-basic http-snaplen-keepalive ssh-login
   nmap-syn-scan nmap-connect-scan nmap-udp-scan nmap-ping-sweep nmap-slow-scan
   hping3-syn-flood hping3-icmp-flood ssh-bruteforce-fail ssh-bruteforce-success
   dns-tunnel dns-nxdomain-burst http-path-scan large-upload beacon
   benign-browsing benign-dns benign-ssh benign-busy
-  nmap-t1-scan distributed-scan synack-reflection dns-amplification icmp-tunnel tls-beacon-jitter benign-ping)
+  nmap-t1-scan distributed-scan synack-reflection dns-amplification icmp-tunnel tls-beacon-jitter benign-ping
+  benign-workday)
 # the captures of the stealth lab (their own namespaces, tws-*): the twp-* lab is not needed for them
 STEALTH=(nmap-t1-scan distributed-scan synack-reflection dns-amplification icmp-tunnel tls-beacon-jitter benign-ping)
+# every capture that brings its own lab (the stealth ones, benign-workday's twp19-*)
+OWN_LAB=("${STEALTH[@]}" benign-workday)
 
 main() {
   local todo=("$@") c
@@ -929,7 +1161,7 @@ main() {
   local lab=0 st
   for c in "${todo[@]}"; do
     lab=1
-    for st in "${STEALTH[@]}"; do [[ $c == "$st" ]] && lab=0; done
+    for st in "${OWN_LAB[@]}"; do [[ $c == "$st" ]] && lab=0; done
     ((lab)) && break
   done
   if ((lab)); then
