@@ -9,6 +9,7 @@ import { EventRate, EVENT_RATE_DEFAULTS } from '../../../src/detect/event-rate.j
 import { TypeFrequency, TYPE_FREQUENCY_DEFAULTS } from '../../../src/detect/type-frequency.js';
 import { SizeAnomaly, SIZE_ANOMALY_DEFAULTS, learn } from '../../../src/detect/size-anomaly.js';
 import { isInitiation } from '../../../src/events/direction.js';
+import { CidrSet } from '../../../src/util/cidr.js';
 import type { Detector } from '../../../src/detect/detector.js';
 import type { ConnEvent, DnsEvent, IcmpEvent, NetEvent, TcpSynEvent, HttpResponseEvent } from '../../../src/events/types.js';
 import type { Alert } from '../../../src/alerts/types.js';
@@ -130,6 +131,18 @@ describe('size_anomaly: per (client, service) baselines', () => {
     const d = new SizeAnomaly(SIZE_ANOMALY_DEFAULTS);
     expect(run(d, [...habit, conn(1200, C, S, 443, 2_000, 80 << 20)])).toEqual([]);
     expect(d.stats().known_server_downloads).toBe(1);
+  });
+
+  it('a large download into HOME_NET from an outside server it never used is not alarmed; from inside HOME_NET it is', () => {
+    const big = conn(1200, C, '203.0.113.9', 443, 2_000, 80 << 20);
+    const home = { homeNet: CidrSet.parse(['10.0.0.0/8']) };
+    const d = new SizeAnomaly(SIZE_ANOMALY_DEFAULTS, home);
+    expect(run(d, [...habit, big])).toEqual([]);
+    expect(d.stats().inbound_downloads).toBe(1);
+    // the same download when the server is inside too (an internal transfer): judged as before
+    expect(run(new SizeAnomaly(SIZE_ANOMALY_DEFAULTS, { homeNet: CidrSet.parse(['10.0.0.0/8', '203.0.113.0/24']) }), [...habit, big])).toHaveLength(1);
+    // and an upload from inside to outside is judged as before
+    expect(run(new SizeAnomaly(SIZE_ANOMALY_DEFAULTS, home), [...habit, conn(1200, C, S, 443, 50 << 20, 10_000)])).toHaveLength(1);
   });
 
   it('another client\'s habits do not judge this one: a client with no baseline for the service is not judged', () => {
