@@ -14,7 +14,8 @@
  *                  the capture's own events by detect/probe.ts; ICMP echo
  *                  requests count for sweeps);
  *       floods (syn_flood, icmp_flood, reflection)
- *                ≤ 2 s after the attack's first packet;
+ *                ≤ 2 s after the attack's first packet (spoofed or reflected:
+ *                  the first flood packet to the victim, see attackStart);
  *       ssh_bruteforce
  *                ≤ 5 s after the threshold-th counted attempt (ssh_auth
  *                  failures, undecided ones at the detector's unknownWeight);
@@ -195,11 +196,36 @@ export async function runCapture(path: string, cfg: Config): Promise<{ alerts: A
 
 const involves = (e: NetEvent, host: string): boolean => e.src === host || e.dst === host;
 
-/** First packet of the attack: the earliest event from or to the attacker (or to the victim when the source is spoofed). */
-function attackStart(events: NetEvent[], x: Expectation): number | undefined {
-  const host = x.src ?? x.dst;
-  if (host == null) return undefined;
-  for (const e of events) if (involves(e, host)) return e.ts;
+/**
+ * First packet of the attack: the earliest event from or to the attacker. When the
+ * sources are spoofed or are reflectors (src null), the victim's own background
+ * traffic is not the attack: a SYN flood starts at the first SYN to the victim, an
+ * ICMP flood at the first ICMP message to it, a reflection at the first unsolicited
+ * answer (a UDP flow an amplifier port opened towards the victim, a TCP flow that
+ * began with the responder's SYN-ACK, a bare RST to it); other kinds at the first
+ * event involving the victim.
+ */
+function attackStart(events: NetEvent[], x: Expectation, cfg: Config): number | undefined {
+  if (x.src != null) {
+    for (const e of events) if (involves(e, x.src)) return e.ts;
+    return undefined;
+  }
+  const v = x.dst;
+  if (v == null) return undefined;
+  const amp = new Set(((cfg.detectors as unknown as Record<string, { ampPorts?: string[] }>)['reflection']?.ampPorts ?? []).map(Number));
+  for (const e of events) {
+    if (!involves(e, v)) continue;
+    if (x.kind === 'syn_flood') { if (e.type === 'tcp_syn' && e.dst === v) return e.ts; continue; }
+    if (x.kind === 'icmp_flood') { if (e.type === 'icmp' && e.dst === v) return e.ts; continue; }
+    if (x.kind === 'reflection') {
+      if (e.type !== 'conn') continue;
+      if (e.proto === 'udp' && e.dst === v && amp.has(e.sport)) return e.ts;
+      if (e.proto === 'tcp' && e.src === v && e.history.includes('h') && !e.history.includes('S')) return e.ts;
+      if (e.proto === 'tcp' && e.dst === v && e.history === 'R') return e.ts;
+      continue;
+    }
+    return e.ts;
+  }
   return undefined;
 }
 
@@ -257,7 +283,7 @@ function boundFor(events: NetEvent[], x: Expectation, cfg: Config, alertTs: numb
     if (!p) return undefined;
     return mk(p.n === SCAN_PROBES ? `25th probe` : `last of ${p.n} probes`, p.ts, 5);
   }
-  if (FLOODS.has(x.kind)) return start === undefined ? undefined : mk('first packet', start, 2);
+  if (FLOODS.has(x.kind)) return start === undefined ? undefined : mk(x.src == null ? 'first flood packet' : 'first packet', start, 2);
   if (x.kind === 'ssh_bruteforce') {
     const b = bruteThresholdTs(events, x, cfg);
     return b ? mk(`attempt ${b.need}`, b.ts, 5) : undefined;
@@ -282,7 +308,7 @@ export async function scoreCapture(set: 'bundled' | 'public', dir: string, e: En
         : `${x.kind}: not raised`);
       return { want: x, raised: sameKind !== undefined, wrongHosts: sameKind !== undefined, ok: false };
     }
-    const start = attackStart(r.events, x);
+    const start = attackStart(r.events, x, cfg);
     // the bound is judged on when the alert could be seen, not on the (earlier) time it names
     const out = Math.max(hit.ts, r.emitted.get(hit) ?? hit.ts);
     const bound = boundFor(r.events, x, cfg, out, start);
