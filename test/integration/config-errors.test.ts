@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pcapFile, ethernet, ipv4Packet, tcp } from '../helpers/craft.js';
 import { detectorNames } from '../helpers/daemon.js';
+import { captureAvailable } from '../../src/capture/live.js';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -140,5 +141,20 @@ describe('analyze --help', () => {
         else expect(r.out).toContain(` ${k}=`);
       }
     }
+  });
+});
+
+describe('exit 2 and the systemd unit', () => {
+  // A configuration error cannot be fixed by restarting: the unit must not restart on 2, and must on other failures.
+  it('tapwatch.service restarts on failure except exit 2, and run exits 2 for a bad config or a missing interface', async () => {
+    const unit = (await import('node:fs')).readFileSync(join(ROOT, 'systemd/tapwatch.service'), 'utf8');
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    expect(unit).toMatch(/^RestartPreventExitStatus=2$/m);
+    const bad = await cli(['run', '-i', 'lo', '--set', 'daemon.logLevel=loud']);
+    expect(bad.code).toBe(2);
+    if (!captureAvailable().ok) return; // without the addon or CAP_NET_RAW the message is about those (live-capture.test.ts)
+    const noIf = await cli(['run', '-i', 'tw-nosuch0']);
+    expect(noIf.code).toBe(2);
+    expect(noIf.err.trim().split('\n').filter((l) => l.startsWith('tapwatch:'))).toEqual([expect.stringMatching(/no such interface 'tw-nosuch0'/)]);
   });
 });
