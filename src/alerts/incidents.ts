@@ -46,11 +46,11 @@ export type Stage = (typeof STAGES)[number];
 const CHAIN: ReadonlySet<Stage> = new Set(['scan', 'brute_force', 'login', 'c2', 'exfiltration']);
 
 const KIND_STAGE: Readonly<Record<string, Stage>> = {
-  port_scan: 'scan', host_sweep: 'scan', http_scan: 'scan',
+  port_scan: 'scan', host_sweep: 'scan', http_scan: 'scan', slow_scan: 'scan', distributed_scan: 'scan',
   ssh_bruteforce: 'brute_force', ssh_login_after_bruteforce: 'login',
-  beaconing: 'c2', dns_tunnel: 'c2', dns_nxdomain_burst: 'c2', threat_intel: 'c2',
+  beaconing: 'c2', dns_tunnel: 'c2', dns_nxdomain_burst: 'c2', threat_intel: 'c2', icmp_tunnel: 'c2',
   exfiltration: 'exfiltration',
-  syn_flood: 'impact', icmp_flood: 'impact', volume_surge: 'impact',
+  syn_flood: 'impact', icmp_flood: 'impact', volume_surge: 'impact', reflection: 'impact',
 };
 
 /** ATT&CK technique prefixes for kinds not in the table (detectors added later) */

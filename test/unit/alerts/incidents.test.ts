@@ -30,6 +30,10 @@ function run(alerts: Alert[], o = {}) {
 describe('stageOf / combinedSeverity', () => {
   it('maps detectors and ATT&CK techniques to kill-chain stages', () => {
     expect(stageOf({ kind: 'port_scan' })).toBe('scan');
+    expect(stageOf({ kind: 'slow_scan' })).toBe('scan');
+    expect(stageOf({ kind: 'distributed_scan' })).toBe('scan');
+    expect(stageOf({ kind: 'icmp_tunnel' })).toBe('c2');
+    expect(stageOf({ kind: 'reflection' })).toBe('impact');
     expect(stageOf({ kind: 'ssh_bruteforce' })).toBe('brute_force');
     expect(stageOf({ kind: 'ssh_login_after_bruteforce' })).toBe('login');
     expect(stageOf({ kind: 'exfiltration' })).toBe('exfiltration');
