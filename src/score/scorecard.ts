@@ -229,17 +229,22 @@ function attackStart(events: NetEvent[], x: Expectation, cfg: Config): number | 
   return undefined;
 }
 
-/** Time of the 25th distinct probe from the scanner (port scans: distinct (dst, proto, port); sweeps: distinct hosts). */
+/**
+ * Time of the 25th distinct probe from the scanner (port scans: distinct (dst, proto,
+ * port); sweeps: distinct hosts). A scan whose sources are many (src null: a
+ * distributed scan) counts the probes of every source against the victim.
+ */
 function scanProbeTs(events: NetEvent[], x: Expectation): { ts: number; n: number } | undefined {
-  if (x.src == null) return undefined;
+  if (x.src == null && x.dst == null) return undefined;
+  const from = (a: string): boolean => x.src == null || a === x.src;
   const seen = new Set<string>();
   let lastTs: number | undefined;
   for (const e of events) {
     let key: string | null = null;
-    if (e.type === 'icmp' && e.src === x.src && (e.icmp_type === (e.proto === 'icmpv6' ? 128 : 8))) key = e.dst;
+    if (e.type === 'icmp' && from(e.src) && (x.dst == null || e.dst === x.dst) && (e.icmp_type === (e.proto === 'icmpv6' ? 128 : 8))) key = e.dst;
     else {
       const pr = classifyProbe(e);
-      if (pr && pr.src === x.src && (x.dst == null || pr.dst === x.dst)) key = x.kind === 'host_sweep' ? pr.dst : `${pr.dst}/${pr.proto}/${pr.dport}`;
+      if (pr && from(pr.src) && (x.dst == null || pr.dst === x.dst)) key = x.kind === 'host_sweep' ? pr.dst : `${pr.dst}/${pr.proto}/${pr.dport}`;
     }
     if (key === null || seen.has(key)) continue;
     seen.add(key);
