@@ -79,6 +79,20 @@ describe.skipIf(!TCPDUMP)('pcap on alert (analyze)', () => {
     expect(ts).toEqual([...ts].sort((x, y) => x - y));
   });
 
+  it('names the file in ECS (tapwatch.pcap) and CEF (fname) payloads too', () => {
+    for (const payload of ['ecs', 'cef']) {
+      const out = join(dir, payload);
+      mkdirSync(out);
+      const r = cli(['analyze', join(ROOT, 'pcaps/nmap-syn-scan.pcap'), '-q', '--pcap-on-alert', '--payload', payload, '-o', join(out, 'alerts.txt')]);
+      expect(r.code, r.err).toBe(0);
+      const file = readdirSync(out).find((f) => f.endsWith('.pcap'))!;
+      expect(file).toMatch(/^alert-A[0-9A-Za-z]+\.pcap$/);
+      const text = readFileSync(join(out, 'alerts.txt'), 'utf8');
+      if (payload === 'cef') expect(text).toContain(`fname=${file} `);
+      else expect(text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { tapwatch: { pcap?: string } }).tapwatch.pcap)).toContain(file);
+    }
+  });
+
   it('is off by default: no file, no pcap field', () => {
     const out = join(dir, 'off');
     mkdirSync(out);

@@ -48,6 +48,8 @@ export function formatCef(alert: Alert, ctx: FormatContext): string {
     ['cs3', alert.community_id],
     ['cs4Label', alert.uid !== undefined ? 'flowUid' : undefined],
     ['cs4', alert.uid],
+    // pcap on alert: CEF's own file-name key for the file holding the alert's packets
+    ['fname', alert.pcap],
     ['cfp1Label', 'confidence'],
     ['cfp1', Number.isFinite(alert.confidence) ? alert.confidence : undefined],
     ['cnt', alert.count ?? 1],

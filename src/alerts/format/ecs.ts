@@ -26,6 +26,7 @@ export const TAPWATCH_FIELDS = {
   'tapwatch.count': 'long',
   'tapwatch.update': 'boolean',
   'tapwatch.uid': 'keyword',
+  'tapwatch.pcap': 'keyword',
   'tapwatch.evidence': 'flattened',
 } as const;
 
@@ -130,6 +131,8 @@ export function formatEcs(alert: Alert, ctx: FormatContext): string {
     count: alert.count ?? 1,
     ...(alert.update ? { update: true } : {}),
     ...(alert.uid !== undefined ? { uid: alert.uid } : {}),
+    // pcap on alert: the file holding the alert's packets
+    ...(alert.pcap !== undefined ? { pcap: alert.pcap } : {}),
     evidence: alert.evidence,
   };
   return asciiJson(doc) ?? '{}';

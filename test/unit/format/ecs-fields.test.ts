@@ -18,7 +18,7 @@ const fields = loadEcsFields();
 /** alerts that between them reach every branch of formatEcs */
 const VARIANTS: Alert[] = [
   alert(),
-  alert({ id: 'Aabc', sport: 1234, proto: 'tcp', community_id: '1:RTJLueY61P9fUGg+UQhYfUgCagU=', uid: 'CJy3Gu1D226h05YyYr3', update: true, count: 4 }),
+  alert({ id: 'Aabc', sport: 1234, proto: 'tcp', community_id: '1:RTJLueY61P9fUGg+UQhYfUgCagU=', uid: 'CJy3Gu1D226h05YyYr3', update: true, count: 4, pcap: 'alert-Aabc.pcap' }),
   alert({ kind: 'syn_flood', src: undefined, technique: 'T1499.001', proto: 'tcp' }),
   alert({ kind: 'icmp_flood', src: 'fd00::1', dst: 'fd00::2', dport: undefined, proto: 'icmpv6', technique: 'T1498.001' }),
   alert({ kind: 'udp', proto: 'udp', technique: 'T9999.001' }),
