@@ -61,6 +61,7 @@ describe('schemas: bundled captures', () => {
   it('the bundled captures reach most event types and alert kinds', () => {
     expect(seenTypes.size).toBeGreaterThanOrEqual(10);
     expect(seenKinds.size).toBeGreaterThanOrEqual(8);
+    expect(seenKinds).toContain('incident'); // the fixed incident evidence is exercised too
   });
 });
 

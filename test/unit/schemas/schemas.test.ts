@@ -23,8 +23,10 @@ function typeInfo(file: string, name: string): TypeInfo[] {
   const program = ts.createProgram([root(file)], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(root(file))!;
-  const sym = checker.getExportsOfModule(checker.getSymbolAtLocation(sf)!).find((s) => s.name === name);
-  if (!sym) throw new Error(`${name} not exported by ${file}`);
+  // an exported type, or a module-private interface (incidents.ts's timeline Entry)
+  const decl = sf.statements.find((st): st is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(st) && st.name.text === name);
+  const sym = checker.getExportsOfModule(checker.getSymbolAtLocation(sf)!).find((s) => s.name === name) ?? (decl ? checker.getSymbolAtLocation(decl.name) : undefined);
+  if (!sym) throw new Error(`${name} not declared in ${file}`);
   const t = checker.getDeclaredTypeOfSymbol(sym);
   const members = t.isUnion() ? t.types : [t];
   return members.map((m) => {
@@ -105,6 +107,21 @@ describe('schemas/alert.schema.json', () => {
     expect([...Object.keys(schema.properties!)].sort()).toEqual([...alert!.props.map((p) => p.name), 'sensor'].sort());
     expect([...schema.required!].sort()).toEqual([...alert!.props.filter((p) => !p.optional).map((p) => p.name), 'sensor'].sort());
   });
+  it('fixes the evidence of incident records: its timeline entries are incidents.ts Entry without key and confidence', () => {
+    const defs = (ALERT_SCHEMA as { $defs: Record<string, { properties: Record<string, unknown>; required: string[] }> }).$defs;
+    const [entry] = typeInfo('src/alerts/incidents.ts', 'Entry');
+    const written = entry!.props.filter((p) => p.name !== 'key' && p.name !== 'confidence');
+    expect(Object.keys(defs.incident_entry!.properties).sort()).toEqual(written.map((p) => p.name).sort());
+    expect([...defs.incident_entry!.required].sort()).toEqual(written.filter((p) => !p.optional).map((p) => p.name).sort());
+    const inc = { ts: 1, ts_first: 0, ts_last: 1, sensor: 's', kind: 'incident', id: 'inc-0123456789abcdef', severity: 'high', confidence: 0.5, summary: 'x', count: 2,
+      evidence: { incident_id: 'inc-0123456789abcdef', stages: ['scan'], alerts: 2, attackers: ['10.0.0.1'], victims: [], timeline: [] } };
+    expect(validateAlerts([inc])).toBe(1);
+    expect(() => validateAlerts([{ ...inc, evidence: { ...inc.evidence, stages: ['recon'] } }])).toThrow(/does not match/);
+    expect(() => validateAlerts([{ ...inc, evidence: { ...inc.evidence, extra: 1 } }])).toThrow(/does not match/);
+    // shrunk for RFC 3164 syslog: only marked leftovers
+    expect(validateAlerts([{ ...inc, evidence: { alerts: 2, shortened: true } }])).toBe(1);
+  });
+
   it('rejects an unknown top-level field and a bad severity, accepts any evidence', () => {
     const ok = { ts: 1, ts_first: 0, ts_last: 1, sensor: 's', kind: 'port_scan', severity: 'high', confidence: 0.5, summary: 'x', evidence: { any: { nested: [1] } } };
     expect(validateAlerts([ok])).toBe(1);
