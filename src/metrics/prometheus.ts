@@ -20,7 +20,8 @@ export interface MetricsSource {
   stats: () => PipelineStats;
   detectors: () => readonly Detector[];
   sinks: () => readonly AlertSink[];
-  capture: () => LiveStats;
+  /** the link/reopen counters are optional: a source without them reports 0 */
+  capture: () => Omit<LiveStats, 'interruptions' | 'reopens' | 'linkDowns' | 'down'> & Partial<Pick<LiveStats, 'interruptions' | 'reopens' | 'linkDowns' | 'down'>>;
   /** captured but not analysed at shutdown (drain deadline) */
   notAnalysed: () => number;
   /** packet-time clock, seconds since the epoch */
@@ -62,6 +63,11 @@ export function buildRegistry(src: MetricsSource): Registry {
     const c = src.capture();
     return [[{ cause: 'kernel' }, c.dropped], [{ cause: 'interface' }, c.ifdropped], [{ cause: 'queue' }, c.queueDropped], [{ cause: 'shutdown' }, src.notAnalysed()]];
   });
+  // the capture interface going away (see src/capture/live.ts): counted, and 1 while no packets can come
+  family(reg, 'counter', 'tapwatch_capture_link_downs_total', 'times the capture interface was seen down or absent', [], () => [[{}, src.capture().linkDowns ?? 0]]);
+  family(reg, 'counter', 'tapwatch_capture_interruptions_total', 'times the capture was lost to a vanished interface and reopening began', [], () => [[{}, src.capture().interruptions ?? 0]]);
+  family(reg, 'counter', 'tapwatch_capture_reopens_total', 'successful reopens of the capture after an interruption', [], () => [[{}, src.capture().reopens ?? 0]]);
+  family(reg, 'gauge', 'tapwatch_capture_down', '1 while the interface is down or the capture is being reopened', [], () => [[{}, src.capture().down ?? 0]]);
   family(reg, 'counter', 'tapwatch_decode_errors_total', 'packets with a decode problem, by problem', ['issue'], () => byLabel('issue', st().decodeErrors));
   // dns_waiting is a current count: a gauge, not one of these counters
   family(reg, 'counter', 'tapwatch_transactions_total', 'DNS and HTTP pairing: answered, unmatched, unanswered, evicted …', ['what'],

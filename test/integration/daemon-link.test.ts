@@ -3,7 +3,8 @@
  * host end of a veth pair into a network namespace made here):
  *
  * - `ip link set DEV down` … `up`: one log line each way, the stats line
- *   counts it (capture.linkDowns, capture.down while it lasts), the daemon
+ *   counts it (capture.linkDowns, capture.down while it lasts, and the same
+ *   in /metrics), the daemon
  *   stays up and the traffic sent after the `up` raises its alert;
  * - `ip link del DEV` and the pair made again under the same names (a NIC
  *   replugged, a veth recreated): libpcap ends the capture ("The interface
@@ -23,7 +24,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Netns, IS_ROOT, HAVE_IP } from '../helpers/netns.js';
-import { until } from '../helpers/rsyslog.js';
+import { until, freePort } from '../helpers/rsyslog.js';
 import { Daemon, HAVE_DIST, readAlerts, detectorNames, type LogLine } from '../helpers/daemon.js';
 import { captureAvailable } from '../../src/capture/live.js';
 
@@ -65,6 +66,8 @@ describe.skipIf(!!SKIP)('tapwatch run: the capture interface goes down or away a
   let d: Daemon;
   let alerts = '';
   let next = 0;
+  let metricsPort = 0;
+  const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
 
   const burst = async (): Promise<string> => {
     const s = ns.extra[next++]!;
@@ -87,7 +90,7 @@ describe.skipIf(!!SKIP)('tapwatch run: the capture interface goes down or away a
     fs.writeFileSync(conf, JSON.stringify({
       capture: { interface: ns.hostIf },
       outputs: { file: { path: alerts } },
-      daemon: { statsSchedule: '* * * * * *' },
+      daemon: { statsSchedule: '* * * * * *', metrics: `127.0.0.1:${(metricsPort = await freePort())}` },
       detectors,
     }));
     d = new Daemon({ args: ['-c', conf], env: { STATE_DIRECTORY: path.join(root, 'state') } });
@@ -107,6 +110,9 @@ describe.skipIf(!!SKIP)('tapwatch run: the capture interface goes down or away a
     expect(downLine.level).toBe(40); // warn
     const during = await d.waitLog((l) => l.msg === 'stats' && cap(l).down === 1, 5_000, 'a stats line while it is down');
     expect(cap(during).linkDowns).toBe(1);
+    const m = await scrape();
+    expect(m).toMatch(/^tapwatch_capture_down 1$/m);
+    expect(m).toMatch(/^tapwatch_capture_link_downs_total 1$/m);
     await new Promise((r) => setTimeout(r, 1_500)); // down for a while: still one line
     expect(d.running).toBe(true);
 
@@ -143,6 +149,10 @@ describe.skipIf(!!SKIP)('tapwatch run: the capture interface goes down or away a
     const st = await d.waitLog((l) => l.msg === 'stats' && cap(l).reopens === 1 && cap(l).down === 0, 5_000, 'a stats line after the reopen', n0);
     expect(cap(st).interruptions).toBe(1);
     expect(cap(st).received).toBeGreaterThan(3 * BURST); // counters carried over the reopen
+    const m = await scrape();
+    expect(m).toMatch(/^tapwatch_capture_interruptions_total 1$/m);
+    expect(m).toMatch(/^tapwatch_capture_reopens_total 1$/m);
+    expect(m).toMatch(/^tapwatch_capture_down 0$/m);
 
   }, 40_000);
 

@@ -40,6 +40,7 @@ describe('metrics: the registry reads the pipeline\'s own counters at scrape tim
     expect(text).toMatch(/^tapwatch_packets_dropped_total\{cause="kernel"\} 1$/m);
     expect(text).toMatch(/^tapwatch_packets_dropped_total\{cause="queue"\} 2$/m);
     expect(text).toMatch(/^tapwatch_packets_dropped_total\{cause="shutdown"\} 3$/m);
+    expect(text).toMatch(/^tapwatch_capture_down 0$/m); // a capture source without link counters: 0, not NaN
     expect(text).toMatch(/^tapwatch_packet_time_seconds 1700000003$/m);
     expect(text).toMatch(/^tapwatch_detector_stat\{detector="port_scan",stat="pairs"\} \d+$/m);
     // a later scrape sees later counts (nothing cached)
