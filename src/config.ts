@@ -196,7 +196,7 @@ const capRefine = (k: string, v: unknown): Node | undefined =>
 /** detectors: one object per registered detector, `enabled` plus its documented defaults */
 function detectorsShape(): Shape {
   const out: Record<string, Shape> = {};
-  for (const s of DETECTORS) out[s.name] = { enabled: bool(true), ...fromDefaults(s.defaults, detectorRefine(s.name)) };
+  for (const s of DETECTORS) out[s.name] = { enabled: bool(s.enabledByDefault ?? true), ...fromDefaults(s.defaults, detectorRefine(s.name)) };
   return out;
 }
 /** kinds an alert can have: every detector raises alerts of its own name */
@@ -524,7 +524,7 @@ export function detectorTunables(width = 96): string[] {
   for (const s of DETECTORS) {
     lines.push(`${s.name}:`);
     let line = '   ';
-    for (const [k, v] of Object.entries({ enabled: true, ...s.defaults })) {
+    for (const [k, v] of Object.entries({ enabled: s.enabledByDefault ?? true, ...s.defaults })) {
       const item = ` ${k}=${shown(v)}`;
       if (line.length + item.length > width && line.trim()) { lines.push(line); line = '   '; }
       line += item;

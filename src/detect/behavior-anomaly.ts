@@ -102,8 +102,11 @@
  * POSITIVE — 10.77.19.12 during an apt-like update (60 packages over 8
  * parallel connections, 11.7 min in): events_per_s@hl1s 30 vs 0.93, score
  * 8.07 at the alert, peak 13.0. The attackers flagged above scored 8.0–8.2, so
- * no threshold separates them from this burst; left as is and reported
- * (README "Detection scorecard").
+ * no threshold separates them from this burst. So it is OFF by default
+ * (`detectors.behavior_anomaly.enabled: true` turns it on): the rule
+ * detectors name every one of those attacks already, and an unsupervised
+ * score that alarms on an ordinary update burst costs more trust than it
+ * adds (README "Detection scorecard").
  */
 import type { Detector, Emit } from './detector.js';
 import type { EventType, NetEvent } from '../events/types.js';
@@ -142,7 +145,7 @@ export const BEHAVIOR_ANOMALY_DEFAULTS: BehaviorAnomalyConfig = {
 };
 
 export const behaviorAnomalySpec: DetectorSpec<BehaviorAnomalyConfig> = {
-  name: 'behavior_anomaly', defaults: BEHAVIOR_ANOMALY_DEFAULTS, create: (c) => new BehaviorAnomaly(c),
+  name: 'behavior_anomaly', defaults: BEHAVIOR_ANOMALY_DEFAULTS, enabledByDefault: false, create: (c) => new BehaviorAnomaly(c),
 };
 
 /** decay rates per second; half-life 1/λ s */

@@ -60,7 +60,7 @@ export const DETECTORS: readonly AnySpec[] = [
 
 export function detectorDefaults(): Record<string, DetectorSettings> {
   const out: Record<string, DetectorSettings> = {};
-  for (const s of DETECTORS) out[s.name] = { enabled: true, ...structuredClone(s.defaults) };
+  for (const s of DETECTORS) out[s.name] = { enabled: s.enabledByDefault ?? true, ...structuredClone(s.defaults) };
   return out;
 }
 

@@ -16,6 +16,8 @@ export interface DetectorSpec<C extends object = object> {
   readonly name: string;
   /** defaults, documented in the detector's file next to the anchors' defaults */
   readonly defaults: C;
+  /** false: opt-in (`enabled: true` in its config); the reason is in the detector's header. Default true */
+  readonly enabledByDefault?: boolean;
   create(cfg: C, ctx: DetectorContext): Detector;
 }
 
