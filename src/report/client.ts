@@ -93,15 +93,30 @@ export function tapwatchReport(): void {
     return best;
   };
   const axis = (g: SVGElement, top: number, bottom: number): void => {
+    // tick labels left to right; one that would run into the previous is shortened to the time, or left out
+    let right = -Infinity;
+    const CH = 6.2;
+    const tick = (x: number, texts: string[], anchorEnd: boolean): void => {
+      for (const t of texts) {
+        const w = t.length * CH;
+        let left = anchorEnd ? x - w : x;
+        let end = anchorEnd;
+        if (left + w > W) { left = W - 2 - w; end = true; } // past the right edge: ends at it
+        if (left < right + 8) continue;
+        g.appendChild(sv('text', { x: end ? left + w : left, y: bottom + 14, class: end ? 'tick end' : 'tick' }, t));
+        right = left + w;
+        return;
+      }
+    };
     data.segments.forEach((s, i) => {
       const x0 = L + s.x0 * PW, x1 = L + s.x1 * PW;
       g.appendChild(sv('rect', { x: x0, y: top, width: Math.max(1, x1 - x0), height: bottom - top, class: 'seg' }));
-      const label = time(s.start, i === 0 || data.segments[i - 1]!.start < s.start - 86400);
-      // a label that would run past the right edge ends at it instead
-      g.appendChild(sv('text', { x: x0 + label.length * 6.2 > W ? W - 2 : x0, y: bottom + 14, class: x0 + label.length * 6.2 > W ? 'tick end' : 'tick' }, label));
+      const prev = data.segments[i - 1];
+      const sameDay = prev !== undefined && time(prev.start).slice(0, 10) === time(s.start).slice(0, 10);
+      tick(x0, sameDay ? [time(s.start, false)] : [time(s.start), time(s.start, false)], false);
       const next = data.segments[i + 1];
       // the end time only where it cannot run into the next segment's start label
-      if (x1 - x0 > 140 && (!next || L + next.x0 * PW - x1 > 150)) g.appendChild(sv('text', { x: x1, y: bottom + 14, class: 'tick end' }, time(s.end, false)));
+      if (x1 - x0 > 140 && (!next || L + next.x0 * PW - x1 > 150)) tick(x1, [time(s.end, false)], true);
       if (next) {
         const bx = (x1 + L + next.x0 * PW) / 2;
         g.appendChild(sv('line', { x1: bx, x2: bx, y1: top, y2: bottom, class: 'break' }));
