@@ -62,6 +62,7 @@ export class AlertDedup {
   private readonly maxEntries: number;
   private readonly ids: UidGen;
   private readonly windows = new Map<string, Window>();
+  private readonly lastIds = new Map<string, string>();
   private pending: Alert[] = [];
   /** highest packet time seen */
   private now = -Infinity;
@@ -90,13 +91,17 @@ export class AlertDedup {
     this.c.offered++;
     if (Number.isFinite(raw.ts) && raw.ts > this.now) this.now = raw.ts;
     const interval = this.intervalFor(raw.kind);
-    const alert: Alert = { id: this.ids.next(), ...raw };
+    const key = keyOf(raw);
+    // a detector's own update (an episode's final counts) carries the id of the alert it updates,
+    // even once that alert's suppression window is over (a scan longer than the interval)
+    const inherited = raw.update ? this.lastIds.get(key) : undefined;
+    const alert: Alert = { id: inherited ?? this.ids.next(), ...raw };
     if (!(interval > 0)) {
+      if (inherited === undefined) this.rememberId(key, alert.id!);
       this.c.passed++;
       return alert;
     }
     this.expireFront();
-    const key = keyOf(alert);
     const w = this.windows.get(key);
     if (w && alert.ts - w.start < w.interval) {
       this.fold(w, alert);
@@ -124,6 +129,7 @@ export class AlertDedup {
       this.retire(k, old);
       this.c.evictions++;
     }
+    if (inherited === undefined) this.rememberId(key, alert.id!); // only ids that go out are remembered
     this.c.passed++;
     return alert;
   }
@@ -156,6 +162,13 @@ export class AlertDedup {
 
   stats(): Record<string, number> {
     return { ...this.c, entries: this.windows.size, pending_updates: this.pending.length };
+  }
+
+  /** the latest id of each (kind, src, dst), at most maxEntries (least recent forgotten) */
+  private rememberId(key: string, id: string): void {
+    this.lastIds.delete(key);
+    this.lastIds.set(key, id);
+    if (this.lastIds.size > this.maxEntries) this.lastIds.delete(this.lastIds.keys().next().value as string);
   }
 
   private intervalFor(kind: string): number {

@@ -38,6 +38,12 @@ describe('scorecard: the scoring itself can fail', () => {
     expect(right.expects[0]!.bound).toMatchObject({ from: '25th probe', limit: 5, ok: true });
   });
 
+  it('a known distance (known_over) that is no longer true is a problem: the list cannot go stale', async () => {
+    const c = await scoreCapture('bundled', PCAPS, { file: 'nmap-connect-scan.pcap', attack: true, expect: [{ kind: 'port_scan', src: '10.77.0.1', dst: '10.77.0.2', known_over: 'test' }] });
+    expect(c.ok).toBe(false);
+    expect(c.problems[0]).toMatch(/within its bound now .*remove known_over/);
+  });
+
   it('an expectation nothing raises is a miss', async () => {
     const c = await scoreCapture('bundled', PCAPS, { file: 'benign-dns.pcap', attack: true, expect: [{ kind: 'dns_tunnel', src: '10.77.0.1' }] });
     expect(c.ok).toBe(false);

@@ -161,6 +161,23 @@ describe('AlertDedup: a detector\'s own update of an attack', () => {
     kind: 'port_scan', severity: 'medium', confidence: 0.6, src: '10.0.0.1', dst: '10.0.0.2', ts: 100, ts_first: 100, ts_last: 100,
     summary: 'scan: 7 privileged ports', evidence: { ports: 7 }, ...over,
   });
+  it('a detector\'s own update after the suppression window is over still carries the id of the alert it updates', () => {
+    const d = new AlertDedup({ interval: 60 });
+    const first = d.offer(a(1000))!;
+    expect(d.offer(a(1001))).toBeNull(); // a repeat: suppressed, its id never goes out
+    const late = d.offer(a(1500, { update: true, summary: 'final' }))!; // scan episode ended 500 s later
+    expect(late).not.toBeNull();
+    expect(late.id).toBe(first.id);
+    expect(d.offer(a(1600, { update: true, dst: '10.0.0.9' }))!.id).not.toBe(first.id); // another victim, another attack
+    const again = d.offer(a(5000))!; // a new attack by the same pair: a new id, and its update carries that one
+    expect(again.id).not.toBe(first.id);
+    expect(d.offer(a(5200, { update: true }))!.id).toBe(again.id);
+    // no suppression at all for the kind: the same holds
+    const z = new AlertDedup({ perKind: { port_scan: 0 } });
+    const f = z.offer(a(10))!;
+    expect(z.offer(a(20, { update: true }))!.id).toBe(f.id);
+  });
+
   it('carries the update\'s summary and evidence into the folded alert without counting it as a repeat', () => {
     const d = new AlertDedup({ interval: 3600 });
     expect(d.offer(base({}))).not.toBeNull();
