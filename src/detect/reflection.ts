@@ -22,11 +22,16 @@
  *   largest request datagram the victim sent to any amplifier port in the
  *   window (a flow the victim sent nothing on — the usual case, its
  *   "queries" were forged elsewhere — is amplified by definition). Alert at
- *   ≥ udpAnswers (50) such answers carrying ≥ udpBytes (100 KiB) within the
+ *   ≥ udpAnswers (20) such answers carrying ≥ udpBytes (100 KiB) within the
  *   window. Answers, not flows: reflectors answering one victim port (the
  *   public RRSIG capture: every answer to port 22) put hundreds of answers
  *   in a few flows. Fragmented answers (EDNS RRSIG/ANY) count after
- *   reassembly.
+ *   reassembly. DNS (port 53) is judged per message from the `dns` events
+ *   as the answers arrive (queries the victim sends give its request
+ *   sizes), so the alert does not wait for the flows' summaries (written
+ *   at the UDP timeout, 60 s, or at end of input); the other services from
+ *   the conn summaries. A DNS answer the decoder could not parse (cut by
+ *   the snap length) is not counted.
  *
  * One alert per (victim, shape) episode; the episode ends when the victim
  * has had no such flow for `window`, or at end of input, with a final
@@ -59,7 +64,7 @@
  * a 256-byte HyperLogLog of reflectors.
  */
 import type { Detector, Emit } from './detector.js';
-import type { ConnEvent, EventType, NetEvent } from '../events/types.js';
+import type { ConnEvent, DnsEvent, EventType, NetEvent } from '../events/types.js';
 import type { DetectorContext, DetectorSpec } from './spec.js';
 import { makeAlert } from './alert.js';
 import { CidrSet } from '../util/cidr.js';
@@ -82,7 +87,7 @@ export interface ReflectionConfig {
 }
 
 export const REFLECTION_DEFAULTS: ReflectionConfig = {
-  window: 60, tcpFlows: 100, tcpPorts: 50, udpAnswers: 50, udpBytes: 100 * 1024, minResponseBytes: 512, ampFactor: 10,
+  window: 60, tcpFlows: 100, tcpPorts: 50, udpAnswers: 20, udpBytes: 100 * 1024, minResponseBytes: 512, ampFactor: 10,
   ampPorts: ['17', '19', '53', '111', '123', '137', '161', '389', '1900', '3283', '3702', '5683', '10001', '11211'],
   maxVictims: 10_000, allow: [],
 };
@@ -162,7 +167,7 @@ function isGroup(a: string): boolean {
 
 export class Reflection implements Detector {
   readonly name = 'reflection';
-  readonly consumes: readonly EventType[] = ['conn'];
+  readonly consumes: readonly EventType[] = ['conn', 'dns'];
   /** the victim is the originator of a SYN-ACK-first flow but the responder of a RST or a UDP answer: one instance sees all */
   readonly keyBy = 'global' as const;
   private readonly victims: LruMap<string, Victim>;
@@ -182,6 +187,7 @@ export class Reflection implements Detector {
   }
 
   onEvent(e: NetEvent, emit: Emit): void {
+    if (e.type === 'dns') { if (e.proto === 'udp') this.dns(e, emit); return; }
     if (e.type !== 'conn') return;
     this.emitRef = emit;
     const now = Math.max(this.clock, e.ts);
@@ -199,19 +205,59 @@ export class Reflection implements Detector {
     }
     if (e.proto !== 'udp') return;
     const a = udpAnswer(e, this.amp);
-    if (a === null || this.skip(a.victim)) return;
-    const v = this.victim(a.victim, now);
-    const req = a.requests > 0 ? a.request / a.requests : 0;
-    if (req > 0 && (req >= v.maxReq || e.ts - v.maxReqTs > this.cfg.window)) { v.maxReq = req; v.maxReqTs = e.ts; }
+    // DNS on 53 is judged per message as it arrives (dns events), not when its flow ends
+    if (a === null || a.service === 53 || this.skip(a.victim)) return;
+    this.answers(a, e.ts, now, emit);
+  }
+
+  /** a DNS message over UDP: a query sizes the victim's requests, an answer from port 53 may be amplified */
+  private dns(e: DnsEvent, emit: Emit): void {
+    this.emitRef = emit;
+    const now = Math.max(this.clock, e.ts);
+    if (e.is_response && e.sport === 53) {
+      if (this.skip(e.dst)) return;
+      // e.size: the message's bytes (one UDP datagram, after reassembly)
+      this.answers({ victim: e.dst, reflector: e.src, service: 53, request: 0, requests: 0, response: e.size, answers: 1 }, e.ts, now, emit);
+    } else if (!e.is_response && e.dport === 53 && !this.skip(e.src)) {
+      const v = this.victims.get(e.src);
+      // only a victim already tracked needs its request sizes (a busy resolver's clients create nothing)
+      if (v !== undefined) this.request(v, e.size, e.ts);
+      else if (e.size > 0) this.pendingReq(e.src, e.size, e.ts);
+    }
+  }
+
+  /** the largest recent request (size, time) of hosts not tracked, so their first large answers are judged against it (4096, LRU) */
+  private readonly reqs = new LruMap<string, [number, number]>(4096);
+  private pendingReq(src: string, size: number, ts: number): void {
+    const r = this.reqs.get(src);
+    if (r === undefined || size >= r[0] || ts - r[1] > this.cfg.window) this.reqs.set(src, [size, ts]);
+    else this.reqs.touch(src, r);
+  }
+
+  private request(v: Victim, req: number, ts: number): void {
+    if (req > 0 && (req >= v.maxReq || ts - v.maxReqTs > this.cfg.window)) { v.maxReq = req; v.maxReqTs = ts; }
+  }
+
+  /** answers of a UDP service to a victim (a flow summary, or one DNS message) */
+  private answers(a: UdpAnswer, ts: number, now: number, emit: Emit): void {
     const c = this.cfg;
-    if (a.answers === 0) return;
-    const answer = a.response / a.answers;
-    if (answer < c.minResponseBytes) return;
-    const ref = e.ts - v.maxReqTs <= c.window ? Math.max(v.maxReq, req) : req;
+    const req = a.requests > 0 ? a.request / a.requests : 0;
+    const answer = a.answers > 0 ? a.response / a.answers : 0;
+    if (answer < c.minResponseBytes) {
+      // not amplified: only a host already tracked learns its request size (a busy network's clients create nothing)
+      const t = this.victims.get(a.victim);
+      if (t !== undefined) this.request(t, req, ts); else if (req > 0) this.pendingReq(a.victim, req, ts);
+      return;
+    }
+    const v = this.victim(a.victim, now);
+    const pend = this.reqs.get(a.victim);
+    if (pend !== undefined) { this.request(v, pend[0], pend[1]); this.reqs.delete(a.victim); }
+    this.request(v, req, ts);
+    const ref = ts - v.maxReqTs <= c.window ? Math.max(v.maxReq, req) : req;
     if (ref > 0 && answer < c.ampFactor * ref) return;
     this.udpSeen++;
-    const ep = v.udp ??= this.episode(e.ts);
-    this.count(ep, e.ts, now, -1, a.reflector, a.service, a.answers, a.response, a.request > 0);
+    const ep = v.udp ??= this.episode(ts);
+    this.count(ep, ts, now, -1, a.reflector, a.service, a.answers, a.response, ref > 0);
     if (!ep.alerted && this.windowSum(ep, ep.bAnswers) >= c.udpAnswers && this.windowSum(ep, ep.bBytes) >= c.udpBytes) this.raise(v, 'udp', ep, now, emit);
   }
 

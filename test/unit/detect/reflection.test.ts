@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Reflection, REFLECTION_DEFAULTS, backscatter, udpAnswer, type ReflectionConfig } from '../../../src/detect/reflection.js';
-import type { ConnEvent, NetEvent } from '../../../src/events/types.js';
+import type { ConnEvent, DnsEvent, NetEvent } from '../../../src/events/types.js';
 import type { Alert } from '../../../src/alerts/types.js';
 
 const V = '10.0.0.66';
@@ -15,12 +15,20 @@ function conn(ts: number, o: Partial<ConnEvent>): ConnEvent {
 const synack = (ts: number, vport: number, refl = '198.51.100.1') => conn(ts, { src: V, sport: vport, dst: refl, dport: 80, history: 'hR' });
 /** a bare RST sent to the victim */
 const rst = (ts: number, vport: number, refl = '198.51.100.2') => conn(ts, { src: refl, sport: 81, dst: V, dport: vport, history: 'R', orig_pkts: 1, resp_pkts: 0 });
-/** a DNS answer of `bytes` to the victim that never asked (the flow's originator is the server) */
-const answer = (ts: number, bytes: number, vport = 40000, refl = '192.0.2.53', pkts = 1) =>
-  conn(ts, { proto: 'udp', src: refl, sport: 53, dst: V, dport: vport, orig_bytes: bytes, orig_pkts: pkts, resp_pkts: 0, resp_bytes: 0, conn_state: 'S0', history: '' });
-/** a query of `q` bytes from the victim answered with `a` bytes */
+/** an NTP flow of `pkts` answers (`bytes` in all) to the victim that never asked (the flow's originator is the server) */
+const answer = (ts: number, bytes: number, vport = 40000, refl = '192.0.2.123', pkts = 1) =>
+  conn(ts, { proto: 'udp', src: refl, sport: 123, dst: V, dport: vport, orig_bytes: bytes, orig_pkts: pkts, resp_pkts: 0, resp_bytes: 0, conn_state: 'S0', history: '' });
+/** an NTP request of `q` bytes from the victim answered with `a` bytes */
 const asked = (ts: number, q: number, a: number, vport = 41000) =>
-  conn(ts, { proto: 'udp', src: V, sport: vport, dst: '192.0.2.53', dport: 53, orig_bytes: q, orig_pkts: 1, resp_bytes: a, resp_pkts: 1, conn_state: 'SF', history: 'Dd' });
+  conn(ts, { proto: 'udp', src: V, sport: vport, dst: '192.0.2.123', dport: 123, orig_bytes: q, orig_pkts: 1, resp_bytes: a, resp_pkts: 1, conn_state: 'SF', history: 'Dd' });
+function dns(ts: number, response: boolean, size: number, port = 40000, server = '192.0.2.53'): DnsEvent {
+  return {
+    ts, tsSec: Math.floor(ts), tsNsec: 0, tsDigits: 6, type: 'dns', proto: 'udp', size,
+    src: response ? server : V, sport: response ? 53 : port, dst: response ? V : server, dport: response ? port : 53,
+    id: port & 0xffff, is_response: response, opcode: 0, qname: 'big.example', qtype: 'TXT', rcode: 'NOERROR', qdcount: 1,
+    ancount: response ? 1 : 0, answers: [], truncated: false,
+  };
+}
 
 function make(cfg: Partial<ReflectionConfig> = {}) {
   const d = new Reflection({ ...REFLECTION_DEFAULTS, ...cfg });
@@ -41,8 +49,8 @@ describe('reflection: which flows are unsolicited', () => {
 
   it('udpAnswer(): the side on the amplifier port is the server, whichever started the flow', () => {
     const ports = new Set([53, 123]);
-    expect(udpAnswer(answer(1, 3000), ports)).toMatchObject({ victim: V, service: 53, request: 0, response: 3000, answers: 1 });
-    expect(udpAnswer(asked(1, 40, 500), ports)).toMatchObject({ victim: V, service: 53, request: 40, response: 500 });
+    expect(udpAnswer(answer(1, 3000), ports)).toMatchObject({ victim: V, service: 123, request: 0, response: 3000, answers: 1 });
+    expect(udpAnswer(asked(1, 40, 500), ports)).toMatchObject({ victim: V, service: 123, request: 40, response: 500 });
     expect(udpAnswer(conn(1, { proto: 'udp', sport: 5000, dport: 6000 }), ports)).toBeNull();
   });
 });
@@ -75,25 +83,46 @@ describe('reflection: TCP backscatter', () => {
 });
 
 describe('reflection: UDP amplification', () => {
-  it('50 unsolicited 3 KB DNS answers (150 KB) in a few seconds alert; 49 do not', () => {
-    const evs = Array.from({ length: 60 }, (_, i) => answer(1000 + i * 0.05, 3000, 40000 + i));
-    const a = make(); a.feed(evs.slice(0, 49));
+  it('DNS answers are judged as they arrive (dns events): unsolicited 3 KB answers alert at the 35th (100 KiB); the conn summaries of port 53 are not counted again', () => {
+    const evs = Array.from({ length: 60 }, (_, i) => dns(1000 + i * 0.05, true, 3000, 40000 + i));
+    const s = make(); s.feed(evs.slice(0, 34));
+    expect(s.alerts).toHaveLength(0);
+    s.feed([evs[34]!]);
+    expect(s.first()).toHaveLength(1);
+    expect(s.first()[0]).toMatchObject({ dst: V, ts: 1000 + 34 * 0.05 });
+    const flows = evs.map((e) => conn(e.ts, { proto: 'udp', src: e.src, sport: 53, dst: V, dport: e.dport, orig_bytes: 3000, orig_pkts: 1, resp_pkts: 0, conn_state: 'S0', history: '' }));
+    const c = make(); c.feed(flows);
+    expect(c.alerts).toHaveLength(0);
+  });
+
+  it('DNS: a client whose answers stay under 10× its own largest query is quiet; the same answers unasked alert', () => {
+    const evs: NetEvent[] = [];
+    for (let i = 0; i < 200; i++) evs.push(dns(1000 + i * 0.2, false, 90, 41000 + i), dns(1000 + i * 0.2 + 0.01, true, 850, 41000 + i));
+    const s = make(); s.feed(evs);
+    expect(s.alerts).toHaveLength(0);
+    const u = make(); u.feed(evs.filter((e) => (e as DnsEvent).is_response));
+    expect(u.first()).toHaveLength(1);
+  });
+
+  it('needs udpAnswers (20) answers: 19 unsolicited 6 KB NTP answers (114 KB) stay silent, 20 alert', () => {
+    const evs = Array.from({ length: 30 }, (_, i) => answer(1000 + i * 0.05, 6000, 40000 + i));
+    const a = make(); a.feed(evs.slice(0, 19));
     expect(a.alerts).toHaveLength(0);
     const b = make(); b.feed(evs);
     expect(b.first()).toHaveLength(1);
     expect(b.first()[0]).toMatchObject({ kind: 'reflection', dst: V });
-    expect(b.first()[0]!.evidence).toMatchObject({ shape: 'udp_amplification', answers: 50, unsolicited_flows: 50 });
+    expect(b.first()[0]!.evidence).toMatchObject({ shape: 'udp_amplification', answers: 20, unsolicited_flows: 20 });
   });
 
   it('counts answers, not flows: 10 flows of 8 answers each (one victim port per reflector) alert', () => {
     const evs = Array.from({ length: 10 }, (_, i) => answer(1000 + i * 0.3, 8 * 3900, 22, `192.0.2.${i + 1}`, 8));
     const s = make(); s.feed(evs);
     expect(s.first()).toHaveLength(1);
-    expect(s.first()[0]!.evidence).toMatchObject({ answers: 56 }) // the 7th flow crosses 50;
+    expect(s.first()[0]!.evidence).toMatchObject({ answers: 32 }); // the 4th flow of 8 × 3.9 KB crosses 100 KiB
   });
 
-  it('a client with its own large DNSSEC answers is quiet: answers under 10× its largest query do not count', () => {
-    // 200 queries of 80 bytes answered with 700 bytes (8.75×) in a minute
+  it('a client with its own large answers is quiet: answers under 10× its largest request do not count', () => {
+    // 200 requests of 80 bytes answered with 700 bytes (8.75×) in a minute
     const s = make();
     s.feed(Array.from({ length: 200 }, (_, i) => asked(1000 + i * 0.3, 80, 700, 41000 + i)));
     expect(s.alerts).toHaveLength(0);
