@@ -1,52 +1,91 @@
 /**
- * End-to-end benchmark: tapwatch against tcpdump (bare read: the ceiling) and
- * tshark (a full dissector: a peer), same capture, same run.
+ * End-to-end benchmark and scaling table: tapwatch with `--workers` 1, 2, ...
+ * up to the core count, beside tcpdump (the bare read: the ceiling), tshark
+ * (a full dissector: a peer) and argus (a C flow monitor: a peer for the flow
+ * stage), on two captures, in the same run:
  *
- *   npm run bench                 build, compile the bench, run it
- *   node dist-bench/bench.js [--regen] [--packets N] [--runs N] [--timeout SEC]
- *                            [--no-readers] [--rss time|proc] [--file PCAP] [--cli JS]
+ *  - realistic: bench-data/bench.pcap (test/bench/gen-capture.ts), a client
+ *    network's mix (1.2 M packets; --quick: 200 k);
+ *  - syn-flood: bench-data/flood-syn.pcap (test/bench/gen-flood.ts), TCP SYNs
+ *    from random spoofed sources (1 M packets ≈ 1 M distinct sources; --quick:
+ *    200 k): every packet a new flow and new per-source state, the worst case.
  *
- * The capture is bench-data/bench.pcap, generated (test/bench/gen-capture.ts)
- * when missing, when its metadata does not match this generator or the
- * requested --packets, or with --regen. The packet count comes from the
- * generator's metadata (bench-data/bench.meta.json), or from walking the
- * record headers when there is none.
+ *   npm run bench                 build, compile the bench, run it (both captures)
+ *   npm run bench -- --quick      the smaller captures, no reader micro-benchmark
+ *   node dist-bench/bench.js [--quick] [--captures realistic,syn-flood] [--workers 1,2]
+ *        [--peers tcpdump,tshark,argus] [--regen] [--packets N] [--flood-packets N] [--runs N] [--timeout SEC]
+ *        [--no-readers] [--rss time|proc] [--file PCAP] [--cli JS]
+ *
+ * The tools, whole processes, stdout to /dev/null:
+ *   tcpdump -r FILE -w /dev/null            reads and writes every record (no printing)
+ *   tshark -n -r FILE -T fields -e frame.number
+ *   argus -X -r FILE -w /dev/null           (-X: ignore /etc/argus.conf, so it writes nowhere else)
+ *   node dist/cli/main.js analyze FILE --output /dev/null --quiet --workers N
+ *   ... and, on the realistic capture, one worker with --events /dev/null too.
+ *
+ * The generated captures are made again when missing, when their metadata
+ * (*.meta.json) does not match the generator or the requested size, or with
+ * --regen. --file replaces the realistic capture (its packets are counted).
  *
  * Measurement, per run of each whole process:
- *  - wall time: process.hrtime around spawn..exit (ms resolution; GNU time's own
- *    %e, centiseconds, is kept in the JSON as a cross-check);
- *  - peak RSS: GNU time's %M (the kernel's ru_maxrss of the child, KiB), run as
- *    `/usr/bin/time -f '%e %M' -o TMP cmd...`. Without GNU time (Debian package
- *    `time`) the bench installs it when running as root, otherwise it says how
- *    to, and falls back to polling /proc/PID/status VmHWM every 10 ms
- *    (`--rss proc` forces that method).
- * Runs are interleaved (run 1 of every tool, then run 2, ...) after one warm-up
- * read of the file, so every tool sees it in the page cache. Reported: min and
- * median wall time, packets/s at the median, max peak RSS over the runs.
+ *  - wall time: process.hrtime around spawn..exit;
+ *  - CPU time: user + system of the process and all its threads (GNU time
+ *    %U + %S), reported as CPU-seconds per million packets, and CPU/wall (how
+ *    many cores it kept busy);
+ *  - peak RSS: GNU time's %M (the kernel's ru_maxrss: the whole process, all
+ *    threads), run as `/usr/bin/time -f '%e %M %U %S' -o TMP cmd...`. Without
+ *    GNU time (Debian package `time`) the bench installs it when running as
+ *    root, otherwise falls back to polling /proc/PID/status VmHWM and
+ *    /proc/PID/stat every 10 ms (`--rss proc` forces that; CPU is then a lower
+ *    bound: the last poll before exit).
+ * Runs are interleaved (run 1 of every tool, then run 2, ...) after one
+ * warm-up read of the file, so every tool sees it in the page cache. Reported:
+ * the median of the runs (3 by default) for time and CPU, the maximum peak RSS,
+ * and every tapwatch row's ratios to tcpdump, tshark and argus of the same run.
+ * The load average before and after each capture is printed and kept: on a
+ * shared machine absolute numbers move, the ratios much less.
  *
- * Results: a table on stdout and bench-data/results.json. Then the reader
- * micro-benchmark (reader-compare.ts) runs on the same file (skip: --no-readers).
+ * Results: markdown tables on stdout and bench-data/results.json (--quick:
+ * results-quick.json). Then the reader micro-benchmark (reader-compare.ts) runs
+ * on the realistic capture (skip: --no-readers; --quick skips it).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { DEFAULT_OUT, DEFAULT_PACKETS, GENERATOR_VERSION, ROOT, generateCapture, metaPathFor, type GenMeta } from './gen-capture.js';
-import { runReaderCompare, table, type ReaderSummary } from './reader-compare.js';
+import { generateFlood } from './gen-flood.js';
+import { runReaderCompare, type ReaderSummary } from './reader-compare.js';
 
 const DEFAULT_CLI = resolve(ROOT, 'dist/cli/main.js');
-const RESULTS = resolve(ROOT, 'bench-data/results.json');
 const GNU_TIME = '/usr/bin/time';
+const QUICK_PACKETS = 200_000;
+const FLOOD_PACKETS = 1_000_000;
+const QUICK_FLOOD_PACKETS = 200_000;
+/** the flood's own generator settings, kept in its metadata so a change regenerates it */
+const FLOOD_SEED = 0x5eed;
+const FLOOD_RATE = 200_000;
+const FLOOD_VERSION = 1;
+const CAPTURES = ['realistic', 'syn-flood'] as const;
+const PEERS = ['tcpdump', 'tshark', 'argus'] as const;
+type CaptureName = (typeof CAPTURES)[number];
 
 interface Options {
+  quick: boolean;
   file: string;
+  /** --file given: the realistic capture is the user's, not generated */
+  userFile: boolean;
   regen: boolean;
-  packets: number | undefined;
+  packets: number;
+  floodPackets: number;
   runs: number;
   timeoutSec: number;
   readers: boolean;
   rss: 'time' | 'proc' | 'auto';
   cli: string;
+  workers: number[];
+  captures: CaptureName[];
+  peers: string[];
 }
 
 interface Tool {
@@ -54,6 +93,8 @@ interface Tool {
   role: string;
   cmd: string;
   args: string[];
+  /** tapwatch rows: its --workers */
+  workers?: number;
   /** why it cannot run, if it cannot */
   unavailable?: string;
   version?: string;
@@ -62,6 +103,8 @@ interface Tool {
 interface Run {
   seconds: number;
   peakRssKiB: number;
+  /** user + system seconds, all threads */
+  cpuSeconds: number;
   gnuTimeSeconds?: number;
 }
 
@@ -69,6 +112,7 @@ interface ToolResult {
   tool: string;
   role: string;
   command: string;
+  workers?: number;
   version?: string;
   status: 'ok' | 'unavailable' | 'failed';
   note?: string;
@@ -76,7 +120,25 @@ interface ToolResult {
   minSeconds?: number;
   medianSeconds?: number;
   packetsPerSec?: number;
+  medianCpuSeconds?: number;
+  cpuSecondsPerMillion?: number;
+  /** median CPU / median wall: cores kept busy */
+  cores?: number;
   peakRssMiB?: number;
+}
+
+interface Ratio { tool: string; peer: string; time: number; cpu: number; memory: number }
+
+interface CaptureResult {
+  name: CaptureName;
+  file: string;
+  packets: number;
+  bytes: number;
+  description: string;
+  loadBefore: number[];
+  loadAfter: number[];
+  tools: ToolResult[];
+  ratios: Ratio[];
 }
 
 // ---------------------------------------------------------------- helpers
@@ -91,8 +153,20 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+const USAGE = 'usage: node dist-bench/bench.js [--quick] [--captures realistic,syn-flood] [--workers 1,2] [--peers tcpdump,tshark,argus] [--regen] [--packets N] [--flood-packets N] [--runs N] [--timeout SEC] [--no-readers] [--rss time|proc] [--file PCAP] [--cli dist/cli/main.js]';
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { file: DEFAULT_OUT, regen: false, packets: undefined, runs: 3, timeoutSec: 600, readers: true, rss: 'auto', cli: DEFAULT_CLI };
+  const cores = availableParallelism();
+  const o: Options = {
+    quick: false, file: DEFAULT_OUT, userFile: false, regen: false, packets: 0, floodPackets: 0, runs: 3, timeoutSec: 600, readers: true, rss: 'auto', cli: DEFAULT_CLI,
+    workers: Array.from({ length: cores }, (_, i) => i + 1), captures: [...CAPTURES], peers: [...PEERS],
+  };
+  let packets: number | undefined, floodPackets: number | undefined, readers: boolean | undefined;
+  const count = (flag: string, v: string): number => {
+    const n = Number(v.replace(/_/g, ''));
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => {
@@ -101,44 +175,52 @@ function parseArgs(argv: string[]): Options {
       return v;
     };
     switch (a) {
-      case '--regen':
-        o.regen = true;
+      case '--quick': o.quick = true; break;
+      case '--regen': o.regen = true; break;
+      case '--packets': packets = count(a, val()); break;
+      case '--flood-packets': floodPackets = count(a, val()); break;
+      case '--runs': o.runs = count(a, val()); break;
+      case '--timeout': o.timeoutSec = count(a, val()); break;
+      case '--no-readers': readers = false; break;
+      case '--workers': {
+        const ws = val().split(',').map((w) => count('--workers', w.trim()));
+        o.workers = [...new Set(ws)].sort((x, y) => x - y);
         break;
-      case '--packets':
-        o.packets = Number(val().replace(/_/g, ''));
-        if (!Number.isInteger(o.packets) || o.packets < 1) throw new Error('--packets must be a positive integer');
+      }
+      case '--captures': {
+        const cs = val().split(',').map((c) => c.trim());
+        for (const c of cs) if (!(CAPTURES as readonly string[]).includes(c)) throw new Error(`--captures: ${c} is not one of ${CAPTURES.join(', ')}`);
+        o.captures = CAPTURES.filter((c) => cs.includes(c));
         break;
-      case '--runs':
-        o.runs = Number(val());
-        if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error('--runs must be a positive integer');
+      }
+      case '--peers': {
+        const ps = val().split(',').map((x) => x.trim()).filter((x) => x !== '');
+        for (const x of ps) if (!(PEERS as readonly string[]).includes(x)) throw new Error(`--peers: ${x} is not one of ${PEERS.join(', ')}`);
+        o.peers = ps;
         break;
-      case '--timeout':
-        o.timeoutSec = Number(val());
-        break;
-      case '--no-readers':
-        o.readers = false;
-        break;
+      }
       case '--rss': {
         const v = val();
         if (v !== 'time' && v !== 'proc' && v !== 'auto') throw new Error('--rss is time, proc or auto');
         o.rss = v;
         break;
       }
-      case '--file':
-        o.file = resolve(val());
-        break;
-      case '--cli':
-        o.cli = resolve(val());
-        break;
+      case '--file': o.file = resolve(val()); o.userFile = true; break;
+      case '--cli': o.cli = resolve(val()); break;
       case '-h':
       case '--help':
-        log('usage: node dist-bench/bench.js [--regen] [--packets N] [--runs N] [--timeout SEC] [--no-readers] [--rss time|proc] [--file PCAP] [--cli dist/cli/main.js]');
+        log(USAGE);
         process.exit(0);
         break;
       default:
-        throw new Error(`unknown argument ${a}`);
+        throw new Error(`unknown argument ${a} (${USAGE})`);
     }
   }
+  o.packets = packets ?? (o.quick ? QUICK_PACKETS : DEFAULT_PACKETS);
+  o.floodPackets = floodPackets ?? (o.quick ? QUICK_FLOOD_PACKETS : FLOOD_PACKETS);
+  o.readers = readers ?? !o.quick;
+  // another size is another file, so switching sizes does not regenerate the default capture
+  if (!o.userFile && o.packets !== DEFAULT_PACKETS) o.file = resolve(ROOT, o.quick && o.packets === QUICK_PACKETS ? 'bench-data/bench-quick.pcap' : `bench-data/bench-${o.packets}.pcap`);
   return o;
 }
 
@@ -150,7 +232,7 @@ function rel(p: string): string {
 
 function firstLine(cmd: string, args: string[]): string | undefined {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
-  if (r.error !== undefined || r.status !== 0) return undefined;
+  if (r.error !== undefined) return undefined;
   return `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).find((l) => l.length > 0 && !l.startsWith('Running as user'));
 }
 
@@ -166,9 +248,9 @@ function ensureGnuTime(): boolean {
       r = spawnSync('apt-get', ['install', '-y', '-q', 'time'], { stdio: 'ignore', timeout: 180_000 });
     }
     if (isGnu()) return true;
-    log('  apt-get install time failed; measuring peak RSS from /proc/PID/status VmHWM instead');
+    log('  apt-get install time failed; measuring from /proc/PID/status and /proc/PID/stat instead');
   } else {
-    log(`${GNU_TIME} (GNU time) missing: install it with "sudo apt-get install time". Measuring peak RSS from /proc/PID/status VmHWM instead.`);
+    log(`${GNU_TIME} (GNU time) missing: install it with "sudo apt-get install time". Measuring from /proc/PID/status and /proc/PID/stat instead.`);
   }
   return false;
 }
@@ -210,59 +292,99 @@ function warmCache(file: string): void {
   }
 }
 
-function readMeta(file: string): GenMeta | undefined {
+function readJson<T>(path: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(metaPathFor(file), 'utf8')) as GenMeta;
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {
     return undefined;
   }
 }
 
-// ---------------------------------------------------------------- capture
+// ---------------------------------------------------------------- captures
 
-function prepareCapture(o: Options): { packets: number; bytes: number; meta?: GenMeta } {
-  const want = o.packets ?? DEFAULT_PACKETS;
-  let meta = readMeta(o.file);
+interface Prepared { file: string; packets: number; bytes: number; description: string; meta?: GenMeta }
+
+function prepareRealistic(o: Options): Prepared {
+  const want = o.packets;
+  let meta = readJson<GenMeta>(metaPathFor(o.file));
   const size = existsSync(o.file) ? statSync(o.file).size : -1;
-  const isDefault = o.file === DEFAULT_OUT;
+  const describe = (m: GenMeta): string =>
+    `${m.packets.toLocaleString('en-US')} packets, ${(m.bytes / 2 ** 20).toFixed(0)} MiB, ${m.spanSec} s of traffic, ${m.distinctHosts.toLocaleString('en-US')} hosts (test/bench/gen-capture.ts, seed ${m.seed})`;
+  if (o.userFile) {
+    if (size < 0) throw new Error(`--file ${o.file}: no such file`);
+    if (meta !== undefined && meta.bytes === size) return { file: o.file, packets: meta.packets, bytes: size, description: describe(meta), meta };
+    log(`Counting packets in ${o.file} ...`);
+    const packets = countPackets(o.file);
+    return { file: o.file, packets, bytes: size, description: `${packets.toLocaleString('en-US')} packets, ${(size / 2 ** 20).toFixed(0)} MiB (${rel(o.file)})` };
+  }
   let why = '';
   if (o.regen) why = '--regen';
   else if (size < 0) why = 'missing';
-  else if (isDefault && meta === undefined) why = 'no metadata';
-  else if (isDefault && meta !== undefined && meta.bytes !== size) why = 'metadata does not match the file';
-  else if (isDefault && meta !== undefined && meta.generatorVersion !== GENERATOR_VERSION) why = `generator changed (v${meta.generatorVersion} -> v${GENERATOR_VERSION})`;
-  else if (isDefault && meta !== undefined && meta.packets !== want) why = `${meta.packets} packets, ${want} wanted`;
+  else if (meta === undefined) why = 'no metadata';
+  else if (meta.bytes !== size) why = 'metadata does not match the file';
+  else if (meta.generatorVersion !== GENERATOR_VERSION) why = `generator changed (v${meta.generatorVersion} -> v${GENERATOR_VERSION})`;
+  else if (meta.packets !== want) why = `${meta.packets} packets, ${want} wanted`;
   if (why !== '') {
     log(`Generating ${rel(o.file)} (${why}): ${want.toLocaleString('en-US')} packets ...`);
     meta = generateCapture({ packets: want, out: o.file, progress: (n) => process.stdout.write(`\r  ${n.toLocaleString('en-US')} packets`) });
     process.stdout.write('\r');
-    log(`  ${meta.packets.toLocaleString('en-US')} packets, ${(meta.bytes / 2 ** 20).toFixed(1)} MiB, ${meta.spanSec} s of traffic, ${meta.distinctHosts.toLocaleString('en-US')} hosts, in ${meta.genSeconds} s`);
-    return { packets: meta.packets, bytes: meta.bytes, meta };
+    log(`  ${describe(meta)}, in ${meta.genSeconds} s`);
   }
-  if (meta !== undefined && meta.bytes === size) return { packets: meta.packets, bytes: size, meta };
-  log(`Counting packets in ${o.file} (no generator metadata) ...`);
-  return { packets: countPackets(o.file), bytes: size };
+  return { file: o.file, packets: meta!.packets, bytes: meta!.bytes, description: describe(meta!), meta: meta! };
+}
+
+interface FloodMeta { version: number; kind: 'syn'; packets: number; bytes: number; seed: number; rate: number }
+
+function prepareFlood(o: Options): Prepared {
+  const n = o.floodPackets;
+  const file = resolve(ROOT, n === FLOOD_PACKETS ? 'bench-data/flood-syn.pcap' : o.quick && n === QUICK_FLOOD_PACKETS ? 'bench-data/flood-syn-quick.pcap' : `bench-data/flood-syn-${n}.pcap`);
+  const metaPath = file.replace(/\.pcap$/, '.meta.json');
+  const want: Omit<FloodMeta, 'bytes'> = { version: FLOOD_VERSION, kind: 'syn', packets: o.floodPackets, seed: FLOOD_SEED, rate: FLOOD_RATE };
+  let meta = readJson<FloodMeta>(metaPath);
+  const size = existsSync(file) ? statSync(file).size : -1;
+  const same = meta !== undefined && meta.bytes === size && meta.version === want.version && meta.packets === want.packets && meta.seed === want.seed && meta.rate === want.rate;
+  if (o.regen || !same) {
+    log(`Generating ${rel(file)}: ${want.packets.toLocaleString('en-US')} spoofed SYNs ...`);
+    const t0 = process.hrtime.bigint();
+    generateFlood({ kind: 'syn', packets: want.packets, seed: want.seed, rate: want.rate, out: file });
+    meta = { ...want, bytes: statSync(file).size };
+    writeFileSync(metaPath, JSON.stringify(meta, null, 2) + '\n');
+    log(`  ${(meta.bytes / 2 ** 20).toFixed(0)} MiB in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s`);
+  }
+  const m = meta!;
+  return {
+    file, packets: m.packets, bytes: m.bytes,
+    description: `${m.packets.toLocaleString('en-US')} TCP SYNs from random spoofed IPv4 sources and ports to one victim port, ${m.rate.toLocaleString('en-US')} per second of packet time (test/bench/gen-flood.ts --kind syn, seed ${m.seed})`,
+  };
 }
 
 // ---------------------------------------------------------------- tools
 
-function tools(file: string, cli: string): Tool[] {
+function tools(file: string, o: Options, capture: CaptureName): Tool[] {
   const node = process.execPath;
-  const list: Tool[] = [
+  const all: Tool[] = [
+    // -w /dev/null: every record is read and written out, nothing printed (the ceiling of a reader)
     { name: 'tcpdump', role: 'bare read (ceiling)', cmd: 'tcpdump', args: ['-r', file, '-w', '/dev/null'] },
-    // -n: never resolve names, so no run waits on DNS (IP resolution is off by default anyway)
+    // -n: never resolve names, so no run waits on DNS
     { name: 'tshark', role: 'full dissector (peer)', cmd: 'tshark', args: ['-n', '-r', file, '-T', 'fields', '-e', 'frame.number'] },
-    { name: 'tapwatch', role: 'all stages + event log', cmd: node, args: [cli, 'analyze', file, '--output', '/dev/null', '--events', '/dev/null'] },
-    { name: 'tapwatch-noev', role: 'all stages, no event log', cmd: node, args: [cli, 'analyze', file, '--output', '/dev/null'] },
+    // -X: reset the configuration, so /etc/argus.conf's ARGUS_OUTPUT_FILE is not written as well
+    { name: 'argus', role: 'C flow monitor (flow-stage peer)', cmd: 'argus', args: ['-X', '-r', file, '-w', '/dev/null'] },
   ];
+  const list = all.filter((t) => o.peers.includes(t.name));
+  for (const w of o.workers) {
+    list.push({ name: `tapwatch -w${w}`, role: `all stages, ${w} worker${w > 1 ? 's' : ''}`, cmd: node, args: [o.cli, 'analyze', file, '--output', '/dev/null', '--quiet', '--workers', String(w)], workers: w });
+  }
+  if (capture === 'realistic' && o.workers.includes(1)) {
+    list.push({ name: 'tapwatch -w1 +events', role: 'all stages + event log, 1 worker', cmd: node, args: [o.cli, 'analyze', file, '--output', '/dev/null', '--events', '/dev/null', '--quiet', '--workers', '1'], workers: 1 });
+  }
   for (const t of list) {
-    if (t.name.startsWith('tapwatch')) {
-      if (!existsSync(cli)) t.unavailable = `${rel(cli)} not built yet (the CLI is not in src/cli/main.ts, or "npm run build" did not produce it)`;
+    if (t.cmd === node) {
+      if (!existsSync(o.cli)) t.unavailable = `${rel(o.cli)} not built yet (npm run build)`;
       else t.version = `node ${process.version}`;
       continue;
     }
-    const v = firstLine(t.cmd, ['--version']);
-    if (v === undefined) t.unavailable = `${t.cmd} not found: apt-get install ${t.cmd}`;
+    const v = firstLine(t.cmd, t.cmd === 'argus' ? ['-h'] : ['--version']);
+    if (v === undefined) t.unavailable = `${t.cmd} not found: apt-get install ${t.cmd === 'argus' ? 'argus-server' : t.cmd}`;
     else t.version = v;
   }
   return list;
@@ -281,12 +403,24 @@ function vmHwm(pid: number): number | undefined {
   }
 }
 
+/** utime + stime of a live process (all threads), in seconds, from /proc/PID/stat */
+function procCpu(pid: number): number | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // after the command: state is field 3, utime 14, stime 15 (1-based in proc(5))
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One measured run of a whole process; stdout to /dev/null, stderr kept for errors. */
 function measure(t: Tool, useGnuTime: boolean, timeoutSec: number, tmp: string): Promise<Run> {
   return new Promise((res, rej) => {
     const timeFile = join(tmp, 'time.out');
     rmSync(timeFile, { force: true });
-    const [cmd, args] = useGnuTime ? [GNU_TIME, ['-f', '%e %M', '-o', timeFile, t.cmd, ...t.args]] : [t.cmd, t.args];
+    const [cmd, args] = useGnuTime ? [GNU_TIME, ['-f', '%e %M %U %S', '-o', timeFile, t.cmd, ...t.args]] : [t.cmd, t.args];
     const devnull = openSync('/dev/null', 'w');
     const t0 = process.hrtime.bigint();
     // own process group, so a timeout kills the tool and not just /usr/bin/time
@@ -295,12 +429,16 @@ function measure(t: Tool, useGnuTime: boolean, timeoutSec: number, tmp: string):
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
     let hwm = 0;
+    let cpu = 0;
     let timedOut = false;
     const poll = useGnuTime
       ? undefined
       : setInterval(() => {
-          const v = child.pid !== undefined ? vmHwm(child.pid) : undefined;
+          if (child.pid === undefined) return;
+          const v = vmHwm(child.pid);
           if (v !== undefined && v > hwm) hwm = v;
+          const c = procCpu(child.pid);
+          if (c !== undefined && c > cpu) cpu = c;
         }, 10);
     const timer = setTimeout(() => {
       timedOut = true;
@@ -322,124 +460,177 @@ function measure(t: Tool, useGnuTime: boolean, timeoutSec: number, tmp: string):
       const tail = err.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('Running as user')).slice(-3).join(' | ');
       if (timedOut) return rej(new Error(`timed out after ${timeoutSec} s (raise --timeout)`));
       if (code !== 0) return rej(new Error(`exit ${code ?? signal}${tail ? `: ${tail}` : ''}`));
-      if (!useGnuTime) return res({ seconds, peakRssKiB: hwm });
+      if (!useGnuTime) return res({ seconds, peakRssKiB: hwm, cpuSeconds: cpu });
       let line: string | undefined;
       try {
         line = readFileSync(timeFile, 'utf8').trim().split('\n').pop();
       } catch {
         /* handled below */
       }
-      const m = line !== undefined ? /^([\d.]+) (\d+)$/.exec(line) : null;
+      const m = line !== undefined ? /^([\d.]+) (\d+) ([\d.]+) ([\d.]+)$/.exec(line) : null;
       if (m === null) return rej(new Error(`could not read GNU time output (${line ?? 'none'})`));
-      res({ seconds, peakRssKiB: Number(m[2]), gnuTimeSeconds: Number(m[1]) });
+      res({ seconds, peakRssKiB: Number(m[2]), cpuSeconds: Number(m[3]) + Number(m[4]), gnuTimeSeconds: Number(m[1]) });
     });
   });
 }
 
+// ---------------------------------------------------------------- tables
+
+/** A markdown table (numbers right-aligned), so the output pastes into the README as it is. */
+function markdown(rows: string[][], right: boolean[]): string[] {
+  const w = rows[0]!.map((_, i) => Math.max(3, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => `| ${r.map((c, i) => (right[i] ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join(' | ')} |`;
+  return [line(rows[0]!), `|${w.map((n, i) => (right[i] ? `${'-'.repeat(n + 1)}:` : '-'.repeat(n + 2))).join('|')}|`, ...rows.slice(1).map(line)];
+}
+
+const fmtRate = (pps: number): string => (pps >= 1e6 ? `${(pps / 1e6).toFixed(2)} M` : `${(pps / 1e3).toFixed(1)} k`);
+const fmtX = (x: number): string => (!Number.isFinite(x) ? '-' : x >= 100 ? `${x.toFixed(0)}x` : x >= 10 ? `${x.toFixed(1)}x` : `${x.toFixed(2)}x`);
+
+function printCapture(c: CaptureResult, runs: number): void {
+  const w1 = c.tools.find((r) => r.tool === 'tapwatch -w1' && r.medianSeconds !== undefined);
+  const rows: string[][] = [['tool', 'median s', 'packets/s', 'CPU-s / M pkts', 'cores busy', 'peak RSS MiB', 'speed-up vs 1 worker']];
+  for (const r of c.tools) {
+    if (r.medianSeconds === undefined) { rows.push([r.tool, `${r.status}: ${r.note ?? ''}`, '', '', '', '', '']); continue; }
+    const speedup = r.workers !== undefined && w1 !== undefined && r.tool !== 'tapwatch -w1' && !r.tool.includes('+events') ? `${(w1.medianSeconds! / r.medianSeconds).toFixed(2)}x` : '';
+    rows.push([r.tool, r.medianSeconds.toFixed(2), fmtRate(r.packetsPerSec!), r.cpuSecondsPerMillion!.toFixed(2), r.cores!.toFixed(2), r.peakRssMiB!.toFixed(0), speedup]);
+  }
+  log(`\n### ${c.name}: ${c.description}`);
+  log(`(median of ${runs} runs; load average before ${c.loadBefore.map((x) => x.toFixed(1)).join(' ')}, after ${c.loadAfter.map((x) => x.toFixed(1)).join(' ')})\n`);
+  for (const l of markdown(rows, [false, true, true, true, true, true, true])) log(l);
+  const peers = ['tcpdump', 'tshark', 'argus'].filter((p) => c.ratios.some((x) => x.peer === p));
+  if (peers.length === 0) { log('\n(no ratios: no peer row)'); return; }
+  const head = ['tapwatch / peer', ...peers.map((p) => `time vs ${p}`), ...peers.map((p) => `CPU vs ${p}`), ...peers.map((p) => `RSS vs ${p}`)];
+  const rr: string[][] = [head];
+  for (const tw of [...new Set(c.ratios.map((x) => x.tool))]) {
+    const get = (p: string, k: 'time' | 'cpu' | 'memory'): string => {
+      const x = c.ratios.find((y) => y.tool === tw && y.peer === p);
+      return x === undefined ? '-' : fmtX(x[k]);
+    };
+    rr.push([tw, ...peers.map((p) => get(p, 'time')), ...peers.map((p) => get(p, 'cpu')), ...peers.map((p) => get(p, 'memory'))]);
+  }
+  log('');
+  for (const l of markdown(rr, head.map((_, i) => i > 0))) log(l);
+}
+
 // ---------------------------------------------------------------- main
 
-async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
-  const cap = prepareCapture(o);
-  const useGnuTime = o.rss === 'proc' ? false : ensureGnuTime();
-  if (o.rss === 'time' && !useGnuTime) throw new Error('--rss time: GNU time is not available');
-  const method = useGnuTime
-    ? "wall: process.hrtime around spawn..exit; peak RSS: GNU time %M (/usr/bin/time -f '%e %M' -o FILE)"
-    : 'wall: process.hrtime around spawn..exit; peak RSS: /proc/PID/status VmHWM polled every 10 ms';
-  const list = tools(o.file, o.cli);
+async function benchCapture(name: CaptureName, cap: Prepared, o: Options, useGnuTime: boolean, tmp: string): Promise<CaptureResult> {
+  const list = tools(cap.file, o, name);
   const results: ToolResult[] = list.map((t) => {
-    const r: ToolResult = { tool: t.name, role: t.role, command: quote([t.cmd === process.execPath ? 'node' : t.cmd, ...t.args]), status: t.unavailable ? 'unavailable' : 'ok', runs: [] };
+    const r: ToolResult = { tool: t.name, role: t.role, command: quote([t.cmd === process.execPath ? 'node' : t.cmd, ...t.args.map((a) => (a === cap.file ? rel(a) : a === o.cli ? rel(a) : a))]), status: t.unavailable ? 'unavailable' : 'ok', runs: [] };
+    if (t.workers !== undefined) r.workers = t.workers;
     if (t.version !== undefined) r.version = t.version;
     if (t.unavailable !== undefined) r.note = t.unavailable;
     return r;
   });
-
-  log(`\nCapture: ${rel(o.file)}: ${cap.packets.toLocaleString('en-US')} packets, ${(cap.bytes / 2 ** 20).toFixed(1)} MiB`);
-  log(`Runs: ${o.runs} per tool, interleaved, timeout ${o.timeoutSec} s each. ${method}`);
+  log(`\n== ${name}: ${rel(cap.file)}: ${cap.description}`);
   for (const r of results) if (r.status === 'unavailable') log(`  ${r.tool}: skipped: ${r.note}`);
-  warmCache(o.file);
-
-  const tmp = mkdtempSync(join(tmpdir(), 'tapwatch-bench-'));
-  try {
-    for (let i = 0; i < o.runs; i++) {
-      for (let k = 0; k < list.length; k++) {
-        const t = list[k]!;
-        const r = results[k]!;
-        if (r.status !== 'ok') continue;
-        process.stdout.write(`  run ${i + 1}/${o.runs} ${t.name.padEnd(13)} `);
-        try {
-          const run = await measure(t, useGnuTime, o.timeoutSec, tmp);
-          r.runs.push(run);
-          log(`${run.seconds.toFixed(3)} s  ${(run.peakRssKiB / 1024).toFixed(1)} MiB`);
-        } catch (e) {
-          r.status = 'failed';
-          r.note = (e as Error).message;
-          log(`FAILED: ${r.note}`);
-        }
+  warmCache(cap.file);
+  const loadBefore = loadavg();
+  for (let i = 0; i < o.runs; i++) {
+    for (let k = 0; k < list.length; k++) {
+      const t = list[k]!;
+      const r = results[k]!;
+      if (r.status !== 'ok') continue;
+      process.stdout.write(`  run ${i + 1}/${o.runs} ${t.name.padEnd(20)} `);
+      try {
+        const run = await measure(t, useGnuTime, o.timeoutSec, tmp);
+        r.runs.push(run);
+        log(`${run.seconds.toFixed(2)} s  ${run.cpuSeconds.toFixed(2)} CPU-s  ${(run.peakRssKiB / 1024).toFixed(0)} MiB`);
+      } catch (e) {
+        r.status = 'failed';
+        r.note = (e as Error).message;
+        log(`FAILED: ${r.note}`);
       }
     }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
   }
-
+  const loadAfter = loadavg();
   for (const r of results) {
     if (r.runs.length === 0 || r.status !== 'ok') continue;
     const secs = r.runs.map((x) => x.seconds);
     r.minSeconds = Math.min(...secs);
     r.medianSeconds = median(secs);
     r.packetsPerSec = cap.packets / r.medianSeconds;
+    r.medianCpuSeconds = median(r.runs.map((x) => x.cpuSeconds));
+    r.cpuSecondsPerMillion = (r.medianCpuSeconds / cap.packets) * 1e6;
+    r.cores = r.medianCpuSeconds / r.medianSeconds;
     r.peakRssMiB = Math.max(...r.runs.map((x) => x.peakRssKiB)) / 1024;
   }
-
-  // table
-  const rows: string[][] = [['tool', 'packets', 'min s', 'median s', 'packets/s', 'peak RSS MiB']];
-  for (const r of results) {
-    if (r.medianSeconds === undefined) rows.push([r.tool, `${r.status}: ${r.note ?? ''}`]);
-    else rows.push([r.tool, String(cap.packets), r.minSeconds!.toFixed(3), r.medianSeconds.toFixed(3), Math.round(r.packetsPerSec!).toLocaleString('en-US'), r.peakRssMiB!.toFixed(1)]);
-  }
-  log(`\nResults (${o.runs} run(s) each; packets/s at the median; peak RSS = max over runs):`);
-  for (const l of table(rows)) log(l);
-
-  const by = (n: string): ToolResult | undefined => results.find((r) => r.tool === n && r.medianSeconds !== undefined);
-  const ratios: Record<string, { time: number; memory: number }> = {};
-  const ratioRows: string[][] = [['ratio', 'time (median)', 'peak RSS']];
-  for (const tw of ['tapwatch', 'tapwatch-noev']) {
-    for (const peer of ['tcpdump', 'tshark']) {
-      const a = by(tw);
-      const b = by(peer);
-      if (a === undefined || b === undefined) continue;
-      const time = a.medianSeconds! / b.medianSeconds!;
-      const memory = a.peakRssMiB! / b.peakRssMiB!;
-      ratios[`${tw}/${peer}`] = { time, memory };
-      ratioRows.push([`${tw}/${peer}`, `${time.toFixed(2)}x`, `${memory.toFixed(2)}x`]);
+  const ratios: Ratio[] = [];
+  const ok = (r: ToolResult): boolean => r.medianSeconds !== undefined;
+  for (const a of results.filter((r) => r.workers !== undefined && ok(r))) {
+    for (const b of results.filter((r) => r.workers === undefined && ok(r))) {
+      ratios.push({
+        tool: a.tool, peer: b.tool,
+        time: a.medianSeconds! / b.medianSeconds!,
+        // a peer with no measurable CPU (a tiny capture) gives no CPU ratio
+        cpu: b.medianCpuSeconds! > 0 ? a.medianCpuSeconds! / b.medianCpuSeconds! : NaN,
+        memory: a.peakRssMiB! / b.peakRssMiB!,
+      });
     }
   }
-  if (ratioRows.length > 1) {
-    log('');
-    for (const l of table(ratioRows)) log(l);
-  } else {
-    log('\n  (no tapwatch/tcpdump or tapwatch/tshark ratios: a row is missing)');
+  return { name, file: rel(cap.file), packets: cap.packets, bytes: cap.bytes, description: cap.description, loadBefore, loadAfter, tools: results, ratios };
+}
+
+function cpuModel(): string {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'latin1'));
+    if (m) return m[1]!.trim();
+  } catch {
+    /* not Linux */
   }
+  return cpus()[0]?.model ?? 'unknown';
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const useGnuTime = o.rss === 'proc' ? false : ensureGnuTime();
+  if (o.rss === 'time' && !useGnuTime) throw new Error('--rss time: GNU time is not available');
+  const method = useGnuTime
+    ? "wall: process.hrtime around spawn..exit; CPU (user+system, all threads) and peak RSS (ru_maxrss, whole process): GNU time (/usr/bin/time -f '%e %M %U %S')"
+    : 'wall: process.hrtime around spawn..exit; peak RSS: /proc/PID/status VmHWM, CPU: /proc/PID/stat utime+stime, polled every 10 ms (CPU a lower bound)';
+  const machine = { node: process.version, cpus: availableParallelism(), cpuModel: cpuModel(), memoryGiB: Math.round(totalmem() / 2 ** 30) };
+  const t0 = Date.now();
+  log(`Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, node ${machine.node}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  log(`Runs: ${o.runs} per tool, interleaved, timeout ${o.timeoutSec} s each; tapwatch --workers ${o.workers.join(', ')}. ${method}`);
+
+  const prepared = new Map<CaptureName, Prepared>();
+  for (const c of o.captures) prepared.set(c, c === 'realistic' ? prepareRealistic(o) : prepareFlood(o));
+
+  const tmp = mkdtempSync(join(tmpdir(), 'tapwatch-bench-'));
+  const captures: CaptureResult[] = [];
+  try {
+    for (const c of o.captures) captures.push(await benchCapture(c, prepared.get(c)!, o, useGnuTime, tmp));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  log(`\n## Results (${new Date().toISOString().slice(0, 10)}, ${machine.cpus} CPUs ${machine.cpuModel}, node ${machine.node})`);
+  for (const c of captures) printCapture(c, o.runs);
+  log('\nCPU-s / M pkts: user+system seconds of the whole process (all threads) per million packets (median run);');
+  log('cores busy: CPU / wall; ratios: tapwatch median over the peer median of the same run (time, CPU) and peak RSS over peak RSS.');
 
   let readers: ReaderSummary[] | undefined;
-  if (o.readers) {
+  const real = prepared.get('realistic');
+  if (o.readers && real !== undefined) {
     log('');
-    readers = await runReaderCompare({ file: o.file, runs: o.runs, timeoutSec: o.timeoutSec, expectPackets: cap.packets, log });
+    readers = await runReaderCompare({ file: real.file, runs: o.runs, timeoutSec: o.timeoutSec, expectPackets: real.packets, log });
   }
 
   const out = {
     date: new Date().toISOString(),
-    machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
-    capture: { file: rel(o.file), packets: cap.packets, bytes: cap.bytes, ...(cap.meta !== undefined ? { spanSec: cap.meta.spanSec, distinctHosts: cap.meta.distinctHosts, seed: cap.meta.seed, flows: cap.meta.flows } : {}) },
+    elapsedSec: Math.round((Date.now() - t0) / 1000),
+    machine,
+    quick: o.quick,
     runsPerTool: o.runs,
+    workers: o.workers,
     method,
-    tools: results,
-    ratios,
+    captures,
     ...(readers !== undefined ? { readers } : {}),
   };
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, JSON.stringify(out, null, 2) + '\n');
-  log(`\nWrote ${rel(RESULTS)}`);
+  const results = resolve(ROOT, o.quick ? 'bench-data/results-quick.json' : 'bench-data/results.json');
+  mkdirSync(dirname(results), { recursive: true });
+  writeFileSync(results, JSON.stringify(out, null, 2) + '\n');
+  log(`\nWrote ${rel(results)} (${out.elapsedSec} s in all)`);
 }
 
 main().catch((e: unknown) => {

@@ -5,6 +5,7 @@
 #
 #   sudo test/bench/capture-rate.sh [--rates "10000 50000 100000 200000"] [--seconds 3]
 #                                   [--profile syn|dns|flow] [--tools "tcpdump tapwatch"] [--buffer-mib 64]
+#                                   [--workers "1 N"]
 #
 # Setup (removed on exit, also on failure or ^C): a network namespace twd-bench-<random>
 # with a veth pair in a free /27 of 10.77.2.0/24. A small C sender (compiled here with
@@ -31,6 +32,11 @@
 # analysed in one second (its stats line, every second) — its sustained rate when it is
 # behind — and how long SIGTERM took (tapwatch analyses everything already captured
 # before it exits, so a backlog in the ring makes the stop long).
+# Workers: tapwatch runs once per --workers count (default "1 $(nproc)") when `run` takes
+# --workers; while it does not (live capture has one analysis thread today: `analyze
+# --workers` exists, `run --workers` does not), only 1 is measured and the script says so.
+# The last lines give, per tool, the highest rate measured with no loss (< 0.1 %) and the
+# lowest rate at which drops began.
 # CAPTURE_RATE_LOGS=DIR keeps each tool's stderr (tapwatch: its log and summary) in DIR.
 # Needs root, gcc, iproute2, tcpdump, node and a built dist/ (npm run build).
 set -euo pipefail
@@ -40,6 +46,7 @@ SECONDS_PER_RUN=3
 PROFILE=syn
 TOOLS="tcpdump tapwatch"
 BUF_MIB=64
+WORKERS="1 $(nproc)"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rates) RATES=$2; shift ;;
@@ -47,6 +54,7 @@ while [ $# -gt 0 ]; do
     --profile) PROFILE=$2; shift ;;
     --tools) TOOLS=$2; shift ;;
     --buffer-mib) BUF_MIB=$2; shift ;;
+    --workers) WORKERS=$2; shift ;;
     -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "capture-rate.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -59,6 +67,22 @@ for t in gcc ip tcpdump node; do command -v "$t" >/dev/null || { echo "capture-r
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 [ -f "$REPO/dist/cli/main.js" ] || { echo "capture-rate.sh: run npm run build first" >&2; exit 1; }
+for w in $WORKERS; do case "$w" in ''|*[!0-9]*) echo "capture-rate.sh: --workers takes counts, e.g. \"1 2\"" >&2; exit 2 ;; esac; done
+# tapwatch with each worker count (tapwatch = 1 worker; tapwatch-wN when run takes --workers)
+RUN_WORKERS=no
+if node "$REPO/dist/cli/main.js" run --help 2>/dev/null | grep -q -- '--workers'; then RUN_WORKERS=yes; fi
+WORKER_NOTE=""
+EXPANDED=""
+for t in $TOOLS; do
+  if [ "$t" != tapwatch ]; then EXPANDED="$EXPANDED $t"; continue; fi
+  for w in $(printf '%s\n' $WORKERS | sort -nu); do
+    if [ "$w" = 1 ]; then EXPANDED="$EXPANDED tapwatch"
+    elif [ $RUN_WORKERS = yes ]; then EXPANDED="$EXPANDED tapwatch-w$w"
+    else WORKER_NOTE="tapwatch run has no --workers yet (live capture analyses on one thread; only analyze --workers exists): measured with 1 worker only, not with $w"
+    fi
+  done
+done
+TOOLS=$EXPANDED
 
 ID=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 NS=twd-bench-$ID
@@ -231,8 +255,10 @@ run_one() {
     TOOL_PID=$!
     for _ in $(seq 100); do grep -q "listening on" "$out" && break; sleep 0.05; done
   else
+    local wflag=()
+    case "$tool" in tapwatch-w*) wflag=(--workers "${tool#tapwatch-w}") ;; esac
     node "$REPO/dist/cli/main.js" run -i "$HIF" -o "$TMP/alerts.jsonl" --buffer-size "$BUF_MIB" \
-      --set 'daemon.statsSchedule=* * * * * *' 2> "$out" &
+      --set 'daemon.statsSchedule=* * * * * *' "${wflag[@]}" 2> "$out" &
     TOOL_PID=$!
     for _ in $(seq 200); do grep -q '"capture started"' "$out" && break; sleep 0.05; done
   fi
@@ -274,7 +300,7 @@ run_one() {
     extra="kernel $kd, queue $qd, analysed $dl; alerts $(sed -n 's/^alerts written: \([0-9]*\).*/\1/p' "$out"); run ${took}s"
   fi
   local peak="-"
-  if [ "$tool" = tapwatch ]; then
+  if [ "$tool" != tcpdump ]; then
     # highest packets/s between consecutive stats lines (pino: "time" ms, "packets")
     peak=$(grep '"msg":"stats"' "$out" | sed -n 's/.*"time":\([0-9]*\).*"packets":\([0-9]*\),.*/\1 \2/p' |
       awk 'NR > 1 && $1 > t { r = ($2 - p) * 1000 / ($1 - t); if (r > m) m = r } { t = $1; p = $2 } END { printf "%.0f", m }')
@@ -282,6 +308,9 @@ run_one() {
   local lost="?"
   if [ -n "$recv" ] && [ "$arrived" -gt 0 ]; then
     lost=$(awk -v a="$arrived" -v r="$recv" -v d="${drop:-0}" 'BEGIN { printf "%.1f%%", 100 * (a - (r - d)) / a }')
+    # for the summary: tool, target rate, rate that arrived, loss in per cent
+    awk -v t="$tool" -v x="$rate" -v a="$arrived" -v e="$elapsed" -v r="$recv" -v d="${drop:-0}" \
+      'BEGIN { printf "%s %s %.0f %.3f\n", t, x, a / e, 100 * (a - (r - d)) / a }' >> "$TMP/summary"
   fi
   printf '| %-8s | %3s | %7s | %7s | %6.0f | %7s | %7s | %7s | %6s | %7s | %5s | %s |\n' \
     "$tool" "$BUF_MIB" "$rate" "$sent" "$(awk -v s="$sent" -v e="$elapsed" 'BEGIN { print s / e }')" "$arrived" "${recv:-?}" "${drop:-?}" "$lost" "$peak" "$stop_s" "$died$extra (veth tx_dropped $vdrop)"
@@ -299,4 +328,16 @@ done
 echo
 echo "lost = (arrived - (received - dropped)) / arrived: packets on the interface the tool did not get to analyse/write."
 echo "peak pps = most packets tapwatch analysed in one second (stats line); stop s = SIGTERM (tcpdump: SIGINT) to exit."
+echo
+for tool in $TOOLS; do
+  if [ ! -s "$TMP/summary" ]; then break; fi
+  sort -k2,2n "$TMP/summary" | awk -v t="$tool" '$1 == t {
+      if ($4 < 0.1) { if (!began) { ok = $2; okr = $3 } } else if (!began) { began = $2; br = $3; bl = $4 }
+    } END {
+      printf "%s: ", t
+      if (ok != "") printf "no loss up to %s pps (%s arrived/s)", ok, okr; else printf "loss at every rate measured"
+      if (began != "") printf "; drops begin by %s pps (%s arrived/s, %.1f%% lost)\n", began, br, bl; else printf "; no drops at any rate measured\n"
+    }'
+done
+if [ -n "$WORKER_NOTE" ]; then echo "$WORKER_NOTE"; fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
