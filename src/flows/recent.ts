@@ -15,7 +15,11 @@
  */
 import type { Alert } from '../alerts/types.js';
 
-export interface FlowRef { uid: string; community_id: string; orig: string; resp: string; dport: number }
+export interface FlowRef {
+  uid: string; community_id: string; orig: string; resp: string; dport: number;
+  /** packet time of the flow's first packet */
+  ts: number;
+}
 
 /** flows remembered per address */
 const PER_ADDR = 8;
@@ -45,9 +49,12 @@ export class RecentFlows {
   get size(): number { return this.byAddr.size; }
 
   /** the flows behind an alert, newest first (at most EVIDENCE_FLOWS), by its src/dst/dport */
-  lookup(a: Pick<Alert, 'src' | 'dst' | 'dport'>): FlowRef[] {
+  lookup(a: Pick<Alert, 'src' | 'dst' | 'dport'> & { ts_last?: number }): FlowRef[] {
     const { src, dst, dport } = a;
-    const port = (r: FlowRef): boolean => dport === undefined || r.dport === dport;
+    // a flow that began after the alert's evidence ends is not behind it (a scan's final update at
+    // end of input must not name the brute force the same pair went on to)
+    const until = a.ts_last === undefined ? Infinity : a.ts_last + 1;
+    const port = (r: FlowRef): boolean => (dport === undefined || r.dport === dport) && r.ts <= until;
     if (src !== undefined && dst !== undefined) {
       const between = this.pick(src, (r) => (r.resp === dst || r.orig === dst) && port(r));
       if (between.length > 0) return between;

@@ -221,7 +221,7 @@ export class Tracker {
     f.last = p.ts;
     f.uid = this.uids.next();
     f.community_id = communityId(f.ver, f.proto, f.a0, f.a1, f.a2, f.a3, f.aport, f.b0, f.b1, f.b2, f.b3, f.bport);
-    if (this.onFlow !== null) this.onFlow({ uid: f.uid, community_id: f.community_id, orig: f.origAddr, resp: f.respAddr, dport: f.bport });
+    if (this.onFlow !== null) this.onFlow({ uid: f.uid, community_id: f.community_id, orig: f.origAddr, resp: f.respAddr, dport: f.bport, ts: p.ts });
     f.progTs = p.ts;
   }
 
@@ -234,7 +234,7 @@ export class Tracker {
       // bounded: forget the oldest pair (Map keeps insertion order)
       if (this.icmpIds.size >= 4096) this.icmpIds.delete(this.icmpIds.keys().next().value as string);
       this.icmpIds.set(key, id);
-      if (this.onFlow !== null) this.onFlow({ uid: '', community_id: id, orig: src, resp: dst, dport: 0 });
+      if (this.onFlow !== null) this.onFlow({ uid: '', community_id: id, orig: src, resp: dst, dport: 0, ts: p.ts });
     }
     return id;
   }

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { RecentFlows, type FlowRef } from '../../../src/flows/recent.js';
 
-const ref = (i: number, orig: string, resp: string, dport = 80): FlowRef => ({ uid: `C${i}`, community_id: `1:${i}`, orig, resp, dport });
+const ref = (i: number, orig: string, resp: string, dport = 80, ts = i): FlowRef => ({ uid: `C${i}`, community_id: `1:${i}`, orig, resp, dport, ts });
 
 describe('RecentFlows', () => {
+  it('names only flows that began by the end of the alert\'s evidence (+1 s): a scan\'s final update does not name the brute force that followed', () => {
+    const r = new RecentFlows();
+    for (let i = 1; i <= 5; i++) r.note(ref(i, 'x', 'v', 1000 + i, 100 + i * 0.01)); // the scan's probes
+    for (let i = 6; i <= 9; i++) r.note(ref(i, 'x', 'v', 22, 160 + i)); // ssh brute force a minute later
+    expect(r.lookup({ src: 'x', dst: 'v', ts_last: 100.05 }).map((f) => f.uid)).toEqual(['C5', 'C4', 'C3', 'C2']); // C1 left the 8-flow ring
+    expect(r.lookup({ src: 'x', dst: 'v' }).map((f) => f.uid)).toEqual(['C9', 'C8', 'C7', 'C6', 'C5']); // no span: newest
+  });
+
   it('forgets the oldest address first at the cap, counts it, and keeps the newer ones', () => {
     const r = new RecentFlows(3);
     r.note(ref(1, 'a', 'v'));
