@@ -54,6 +54,8 @@ export async function run(o: RunOptions): Promise<number> {
   let sinks: MonotonicSink[] = buildSinks(cfg, ctx, sinkLog).map((s) => new MonotonicSink(s));
   /** outputs removed by a reload: their counters stay in the stats and the summary */
   const removed: MonotonicSink[] = [];
+  // live capture has one analysis thread in this version: say so rather than ignore the setting
+  if (cfg.flows.workers !== 1) log.warn({ workers: cfg.flows.workers }, 'flows.workers applies to analyze only: run analyses live traffic on one thread (see README "Worker threads")');
   if (sinks.length === 0) log.warn('no outputs configured: alerts are only counted (use --output, --syslog or --stdout)');
   const homeNet = (c: Config) => CidrSet.parse(c.network.homeNet, 'network.homeNet');
   // pcap on alert: next to the alert file, else the service's state directory, else the working directory

@@ -143,11 +143,13 @@ describe.skipIf(!!SKIP)('tapwatch run as an unprivileged user with ambient CAP_N
   it('started as root with --user: switches to that user after opening capture and outputs, keeps no capability, still captures and alerts', async () => {
     const alerts = path.join(root, 'alerts-dropped.jsonl');
     d = new Daemon({
-      args: ['-i', ns.hostIf, '-o', alerts, '--user', USER, '--set', 'detectors.event_rate.maxPerSecond=50'],
+      // flows.workers is analyze's: run says it analyses on one thread rather than ignoring it
+      args: ['-i', ns.hostIf, '-o', alerts, '--user', USER, '--set', 'detectors.event_rate.maxPerSecond=50', '--set', 'flows.workers=2'],
       env: { STATE_DIRECTORY: path.join(root, 'state') },
     });
     await d.waitStarted();
     await until(() => d!.stderr.includes('privileges dropped'), 10_000, 'privileges dropped log line');
+    expect(d.stderr).toContain('flows.workers applies to analyze only');
     const st = status(d.pid);
     expect(st.Uid!.split(/\s+/).map(Number)).toEqual([uid, uid, uid, uid]);
     expect(st.Gid!.split(/\s+/).map(Number).every((g) => g !== 0)).toBe(true);
