@@ -30,6 +30,7 @@ import { FOLD_DEFAULTS } from './alerts/fold.js';
 import { INCIDENT_DEFAULTS } from './alerts/incidents.js';
 import { RING_DEFAULTS } from './flows/packet-ring.js';
 import { PCAP_LOG_DEFAULTS } from './alerts/pcap-log.js';
+import { DEFAULT_MEMORY_MIB, capScale, flowsForBudget } from './limits.js';
 
 export class ConfigError extends Error {}
 
@@ -251,6 +252,14 @@ const CONFIG_SPEC = {
     /** Prometheus endpoint host:port (GET /metrics), e.g. 127.0.0.1:9464; empty = off */
     metrics: str('', 'listen'),
   },
+  limits: {
+    /**
+     * whole-process memory target, MiB (src/limits.ts): the flow-table and detector
+     * caps left at their defaults are scaled to it (the defaults fit 512), and V8's
+     * heap growth is kept near the live size
+     */
+    memoryMiB: num(DEFAULT_MEMORY_MIB, { integer: true, min: 160, max: 1 << 20 }),
+  },
   network: {
     /** HOME_NET (Suricata's term): the networks tapwatch protects */
     homeNet: strList([...PRIVATE_NETS], 'cidr'),
@@ -320,6 +329,31 @@ export const SYSLOG_OUTPUT_DEFAULTS = defaultsOf(SYSLOG_OUTPUT) as SyslogOutput;
 
 export function defaultConfig(): Config {
   return defaultsOf(CONFIG_SPEC) as Config;
+}
+
+/**
+ * The caps left at their default, scaled to `limits.memoryMiB` (src/limits.ts):
+ * flows.maxFlows, alerts.incidents.maxIncidents and every detector cap (keys
+ * max… whose default is an integer ≥ 1000, as capRefine). A cap set to any
+ * other value is the user's and is kept. At the default budget nothing changes.
+ */
+export function scaleCaps(cfg: Config): Config {
+  const k = capScale(cfg.limits.memoryMiB);
+  if (k === 1) return cfg;
+  const def = defaultConfig();
+  const scaled = (v: number, d: number): number => (v === d ? Math.min(MAX_STATE_CAP, Math.max(1000, Math.round(d * k))) : v);
+  // the flow table by its own rule (FLOW_SHARE of the budget at FLOW_ENTRY_BYTES a flow)
+  if (cfg.flows.maxFlows === def.flows.maxFlows) cfg.flows.maxFlows = Math.min(4 * MAX_STATE_CAP, flowsForBudget(cfg.limits.memoryMiB));
+  cfg.alerts.incidents.maxIncidents = scaled(cfg.alerts.incidents.maxIncidents, def.alerts.incidents.maxIncidents);
+  for (const [name, d] of Object.entries(cfg.detectors)) {
+    const dd = def.detectors[name] as Record<string, unknown> | undefined;
+    if (dd === undefined) continue;
+    const rec = d as unknown as Record<string, unknown>;
+    for (const [key, v] of Object.entries(dd)) {
+      if (/^max[A-Z]/.test(key) && typeof v === 'number' && Number.isInteger(v) && v >= 1000 && typeof rec[key] === 'number') rec[key] = scaled(rec[key] as number, v);
+    }
+  }
+  return cfg;
 }
 
 /** The configuration's JSON Schema (draft 2020-12), every key optional: what one layer may contain. */
@@ -469,7 +503,7 @@ export interface ConfigLayer { source: string; data: unknown }
 export function resolveConfig(layers: readonly ConfigLayer[]): Config {
   const cfg = defaultConfig();
   for (const l of layers) mergeConfig(cfg, l.data, l.source);
-  return cfg;
+  return scaleCaps(cfg);
 }
 
 /** Validates `over` (one layer) and deep-merges it into `base`. */

@@ -18,6 +18,7 @@ import { GenericFold, type FoldOptions } from './alerts/fold.js';
 import { Incidents, type IncidentOptions } from './alerts/incidents.js';
 import { PacketRing, type RingOptions, type RingStats } from './flows/packet-ring.js';
 import { PcapLog, type PcapLogOptions, type PcapLogStats } from './alerts/pcap-log.js';
+import { detectorCaps, type CapReport } from './detect/caps.js';
 
 export interface PipelineOptions {
   detectors: Detector[];
@@ -76,6 +77,12 @@ export interface PipelineStats {
   /** incident records written (new and updates) */
   incidentRecords: number;
   flows: { active: number; created: number; evicted: number; evidenceAddrs: number; evidenceEvicted: number };
+  /**
+   * Every state cap: the flow table, the alert-evidence index, each detector's
+   * tables — with what it holds and how many entries it evicted to stay under
+   * its cap (the summary names each cap that evicted).
+   */
+  caps: CapReport[];
   /** packets whose timestamp went backwards by more than a second (kept, clock not moved back) */
   outOfOrder: number;
   firstTs: number;
@@ -119,7 +126,7 @@ export class Pipeline implements PacketSink {
   readonly stats: PipelineStats = {
     packets: 0, bytes: 0, ipPackets: 0, fragments: 0, nonIp: 0, decodeErrors: {}, transactions: {}, linktypes: {}, events: {}, alerts: {},
     alertsOut: 0, suppressed: 0, foldedGeneric: 0, incidentRecords: 0,
-    flows: { active: 0, created: 0, evicted: 0, evidenceAddrs: 0, evidenceEvicted: 0 }, outOfOrder: 0, firstTs: 0, lastTs: 0,
+    flows: { active: 0, created: 0, evicted: 0, evidenceAddrs: 0, evidenceEvicted: 0 }, caps: [], outOfOrder: 0, firstTs: 0, lastTs: 0,
   };
 
   constructor(opts: PipelineOptions) {
@@ -252,6 +259,11 @@ export class Pipeline implements PacketSink {
     this.stats.transactions = tx;
     this.stats.foldedGeneric = this.fold.c.folded;
     if (this.ring !== null && this.pcapLog !== null) this.stats.pcap = { ring: this.ring.snapshot(), files: this.pcapLog.stats };
+    this.stats.caps = [
+      { name: 'flow table', key: 'flows.maxFlows', cap: t.maxFlows, entries: t.size, evicted: t.evicted },
+      { name: 'alert evidence addresses', key: '(fixed)', cap: this.recent.maxAddrs, entries: this.recent.size, evicted: this.recent.evicted },
+      ...this.list.flatMap((d) => detectorCaps(d)),
+    ];
     return this.stats;
   }
 

@@ -14,7 +14,8 @@ import { LineWriter } from '../util/line-writer.js';
 import { parseSeed, randomSeed } from '../flows/uid.js';
 import { ParallelAnalysis } from '../parallel/parallel.js';
 import type { PacketSink } from '../capture/types.js';
-import { formatSummary, type FileResult } from './summary.js';
+import { formatSummary, summaryJson, type FileResult } from './summary.js';
+import { writeFileSync } from 'node:fs';
 import { ConfigError, type Config } from '../config.js';
 import { pcapOptions } from '../alerts/pcap-log.js';
 import type { NetEvent } from '../events/types.js';
@@ -30,6 +31,8 @@ export interface AnalyzeOptions {
   /** with format json: the line payload, as run's file/stdout/syslog outputs write it (json, ecs, cef); default json */
   payload?: PayloadFormat;
   events?: string;
+  /** the summary as one JSON object to this file ("-": stdout) */
+  summaryJson?: string;
   config: Config;
   quiet: boolean;
   /** read the files one after the other instead of merging them by packet time */
@@ -181,6 +184,16 @@ export async function analyze(o: AnalyzeOptions): Promise<number> {
     out.line(formatSummary(stats, results, seconds));
   } else if (!o.quiet) {
     process.stderr.write(formatSummary(stats, results, seconds) + '\n');
+  }
+  if (o.summaryJson !== undefined) {
+    const text = JSON.stringify(summaryJson(stats, results, seconds)) + '\n';
+    if (o.summaryJson === '-') out.line(text.trimEnd());
+    else {
+      try { writeFileSync(o.summaryJson, text); } catch (e) {
+        process.stderr.write(`tapwatch: ${o.summaryJson}: cannot write the summary (${(e as NodeJS.ErrnoException).code ?? 'error'})\n`);
+        code = Math.max(code, 2);
+      }
+    }
   }
   out.close();
   events?.close();

@@ -13,7 +13,8 @@ import { ReportInputError } from '../report/read.js';
 import { CaptureError } from '../capture/live.js';
 import { PAYLOAD_FORMATS } from '../sinks/sink.js';
 import { buildDetectors } from '../detect/index.js';
-import { defaultConfig, mergeConfig, loadConfigFile, parseSet, detectorTunables, ConfigError, SYSLOG_OUTPUT_DEFAULTS, LOG_LEVELS, type Config } from '../config.js';
+import { defaultConfig, mergeConfig, scaleCaps, loadConfigFile, parseSet, detectorTunables, ConfigError, SYSLOG_OUTPUT_DEFAULTS, LOG_LEVELS, type Config } from '../config.js';
+import { applyHeapGrowth } from '../limits.js';
 import { InputError } from '../capture/reader.js';
 import { CidrError, CidrSet } from '../util/cidr.js';
 
@@ -97,7 +98,8 @@ function buildConfig(argv: Record<string, unknown>): Config {
   for (const [name, spec] of Object.entries(THRESHOLD_FLAGS)) flag(name, spec.path);
   const sets = argv.set;
   for (const s of Array.isArray(sets) ? sets : sets === undefined ? [] : [sets]) mergeConfig(cfg, parseSet(String(s)), `--set ${String(s)}`);
-  return cfg;
+  // caps left at their defaults follow the memory budget (limits.memoryMiB)
+  return scaleCaps(cfg);
 }
 
 /** yargs drops a bare "-" argument; carry it through as a placeholder and map it back. */
@@ -136,6 +138,8 @@ function checkConfig(cfg: Config): void {
 }
 
 async function main(): Promise<void> {
+  // the memory budget's other half: V8 collects before the old generation outgrows the live state (src/limits.ts)
+  applyHeapGrowth();
   const cli = yargs(withEnv(hideBin(process.argv)).map((a) => (a === '-' ? DASH : a)))
     .scriptName('tapwatch')
     .version(VERSION)
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
           .option('format', { alias: 'f', choices: ['json', 'text'] as const, default: 'json' as const, describe: 'alert output format: json (one line per alert, see --payload) or text (a list and the summary)' })
           .option('payload', { choices: PAYLOAD_FORMATS, describe: 'with --format json: line payload, as run writes it: json (tapwatch\'s own), ecs (Elastic Common Schema) or cef (ArcSight); default json' })
           .option('events', { alias: 'e', type: 'string', describe: 'write every decoded event as one JSON line to this file' })
+          .option('summary-json', { type: 'string', describe: 'write the summary (counters, state caps and what each evicted) as one JSON object to this file (- for the alert output)' })
           .option('config', { alias: 'c', type: 'string', describe: 'configuration file (JSON)' })
           .option('set', { type: 'string', nargs: 1, describe: 'override a configuration key (repeatable): --set detectors.event_rate.maxPerSecond=1000' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary and no progress line on stderr' })
@@ -169,7 +174,8 @@ async function main(): Promise<void> {
         const code = await analyze({
           files: (argv.files ?? []).map((f) => undash(String(f))), output: undash(argv.output), format: argv.format,
           ...(argv.payload !== undefined ? { payload: argv.payload } : {}),
-          ...(argv.events ? { events: undash(argv.events) } : {}), config, quiet: argv.quiet, sequential: argv.sequential, version: VERSION,
+          ...(argv.events ? { events: undash(argv.events) } : {}),
+          ...(argv.summaryJson !== undefined ? { summaryJson: undash(String(argv.summaryJson)) } : {}), config, quiet: argv.quiet, sequential: argv.sequential, version: VERSION,
           ...(argv.report ? { report: undash(argv.report) } : {}),
         });
         process.exitCode = code;

@@ -168,7 +168,7 @@ export async function run(o: RunOptions): Promise<number> {
     for (const s of sinks) sinkStats[s.name] = s.stats();
     return {
       capture: { ...cap, notAnalysedAtShutdown: gate.skipped }, packets: st.packets, bytes: st.bytes, events: st.events, alerts: st.alerts, alerts_out: st.alertsOut,
-      suppressed: st.suppressed, flows: st.flows, decode_errors: st.decodeErrors, transactions: st.transactions, detectors, sinks: sinkStats,
+      suppressed: st.suppressed, flows: st.flows, caps: st.caps.filter((c) => c.evicted > 0), decode_errors: st.decodeErrors, transactions: st.transactions, detectors, sinks: sinkStats,
       ...(st.pcap ? { pcap: st.pcap } : {}),
       memory_mb: Math.round(process.memoryUsage().rss / 1048576), uptime_s: Math.round((Date.now() - started) / 1000),
     };

@@ -1,5 +1,6 @@
 /** The end-of-run summary: packets read, events by type, alerts by kind, decode problems. */
 import type { PipelineStats } from '../pipeline.js';
+import type { CapReport } from '../detect/caps.js';
 
 export interface FileResult { path: string; packets: number; warning?: string; error?: string }
 
@@ -18,6 +19,8 @@ export function formatSummary(st: PipelineStats, files: FileResult[], seconds: n
     `packets: ${st.packets}  bytes: ${st.bytes}  ip: ${st.ipPackets}  non-ip: ${st.nonIp}  IP fragments held for reassembly: ${st.fragments}`,
     `packet time span: ${span.toFixed(3)} s  analysis took ${seconds.toFixed(2)} s (${seconds > 0 ? Math.round(st.packets / seconds) : 0} packets/s)`,
     `flows: ${st.flows.created} created, ${st.flows.evicted} evicted by the table cap`,
+    `peak memory: ${peakRssMiB()} MiB resident (whole process; budget limits.memoryMiB)`,
+    ...capLines(st.caps),
     ...(st.workers ? workerLines(st.workers, st.events) : []),
     ...table('events by type', st.events),
     ...table('alerts raised by kind', st.alerts),
@@ -44,4 +47,36 @@ function workerLines(ws: { packets: number; events: number }[], events: Record<s
     `workers: packets ${sum(p)} (${p.join(' + ')}), events ${sum(e)} (${e.join(' + ')})`,
     `events delivered to the detectors: ${sum(Object.values(events))}`,
   ];
+}
+
+const n = (x: number): string => x.toLocaleString('en-US');
+
+/**
+ * Which caps evicted what: one line per cap that evicted (or refused)
+ * anything, e.g. "flow table: 1,234,567 evicted at cap 200,000
+ * (flows.maxFlows)". Nothing evicted: one line saying so.
+ */
+export function capLines(caps: readonly CapReport[]): string[] {
+  const hit = caps.filter((c) => c.evicted > 0);
+  if (hit.length === 0) return ['state caps: nothing evicted'];
+  return ['state caps that evicted (to stay within the memory budget, limits.memoryMiB):',
+    ...hit.map((c) => `  ${c.name}: ${n(c.evicted)} evicted at cap ${n(c.cap)} (${c.key}; ${n(c.entries)} held at the end)`)];
+}
+
+/** the process's peak resident set so far (getrusage ru_maxrss = /proc/self/status VmHWM), MiB */
+export function peakRssMiB(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** The summary as one JSON object (analyze --summary-json): the same counters, caps with their evictions. */
+export function summaryJson(st: PipelineStats, files: FileResult[], seconds: number): Record<string, unknown> {
+  return {
+    files, packets: st.packets, bytes: st.bytes, ip_packets: st.ipPackets, non_ip: st.nonIp, fragments: st.fragments,
+    span_s: st.lastTs > st.firstTs ? st.lastTs - st.firstTs : 0, seconds, peak_rss_mib: peakRssMiB(),
+    flows: { created: st.flows.created, evicted: st.flows.evicted, active: st.flows.active },
+    caps: st.caps.map((c) => ({ name: c.name, key: c.key, cap: c.cap, entries: c.entries, evicted: c.evicted })),
+    events: st.events, alerts: st.alerts, alerts_written: st.alertsOut + st.incidentRecords, incident_records: st.incidentRecords,
+    suppressed: st.suppressed, folded_generic: st.foldedGeneric, decode_errors: st.decodeErrors, out_of_order: st.outOfOrder,
+    ...(st.workers ? { workers: st.workers } : {}),
+  };
 }

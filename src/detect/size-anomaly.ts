@@ -94,6 +94,8 @@ export class SizeAnomaly implements Detector {
   /** downloads by an inside client from an outside server (not judged) */
   inboundDownloads = 0;
   private readonly home: CidrSet;
+  /** connections without payload and without a baseline: not learned (see onEvent) */
+  emptySkipped = 0;
 
   constructor(public cfg: SizeAnomalyConfig = SIZE_ANOMALY_DEFAULTS, ctx?: DetectorContext) {
     this.home = ctx?.homeNet ?? CidrSet.parse([]);
@@ -104,6 +106,10 @@ export class SizeAnomaly implements Detector {
   onEvent(e: NetEvent, emit: Emit): void {
     if (e.type !== 'conn') return;
     const c = this.cfg;
+    // A connection that moved nothing (unanswered, refused: a spoofed flood is millions
+    // of them) starts no baseline and marks no pair: it would only churn both tables
+    // (two keys and records per connection). A client's known baseline still learns it.
+    if (e.size === 0 && !this.base.has(`${e.src}|${e.proto}/${e.dport}`)) { this.emptySkipped++; return; }
     const pair = `${e.src}|${e.dst}`;
     const seenPair = this.pairs.get(pair);
     const known = seenPair !== undefined && e.ts - seenPair <= c.window;
@@ -162,5 +168,6 @@ export class SizeAnomaly implements Detector {
   flush(): void { /* nothing pending: alerts are raised when the connection ends */ }
   stats(): Record<string, number> {
     return { baselines: this.base.size, baselines_evicted: this.base.evicted, pairs: this.pairs.size, known_server_downloads: this.knownDownloads, inbound_downloads: this.inboundDownloads, alerts: this.alerts };
+    return { baselines: this.base.size, baselines_evicted: this.base.evicted, empty_unlearned: this.emptySkipped, pairs: this.pairs.size, known_server_downloads: this.knownDownloads, alerts: this.alerts };
   }
 }

@@ -20,7 +20,11 @@
  * (≥ `serverClients` sources, none above 20 %, one destination with ≥ half).
  * A silent crossing is counted (`explained`) and re-arms like an alert.
  *
- * Defaults: window 60 s, threshold 0.5 (the seed's), 500 events, rearm 0.8.
+ * Defaults: window 60 s, threshold 0.5 (the seed's), 500 events, rearm 0.8;
+ * the window holds at most maxEvents 250,000 events (beyond that the oldest
+ * leave early, counted as window_capped): 27 bytes a slot preallocated plus
+ * the source string each slot keeps alive — at 1 M slots a spoofed flood
+ * kept 1 M source strings (≈ 60 MiB) alive for the window's 60 s.
  * Comparable anchor: ntopng's per-host "flood" checks (256 SYN/s, 256 ICMP/s)
  * measure one type's rate; this measures its share of everything.
  */
@@ -28,7 +32,7 @@ import type { Detector, Emit } from './detector.js';
 import { eventTypes, type EventType, type NetEvent } from '../events/types.js';
 import { makeAlert, PRIMARY_EVENT_TYPES } from './alert.js';
 import type { DetectorSpec } from './spec.js';
-import { mergeSettings } from './bounded-state.js';
+import { mergeSettings, DistinctCounter } from './bounded-state.js';
 import { isInitiation } from '../events/direction.js';
 
 export interface TypeFrequencyConfig {
@@ -43,7 +47,7 @@ export interface TypeFrequencyConfig {
 }
 
 export const TYPE_FREQUENCY_DEFAULTS: TypeFrequencyConfig = {
-  window: 60, threshold: 0.5, minEvents: 500, rearm: 0.8, types: [...PRIMARY_EVENT_TYPES], maxEvents: 1_000_000,
+  window: 60, threshold: 0.5, minEvents: 500, rearm: 0.8, types: [...PRIMARY_EVENT_TYPES], maxEvents: 250_000,
   serverClients: 10,
 };
 
@@ -52,6 +56,26 @@ const ANSWER = 0x80;
 const TOP = 3;
 /** distinct ports counted per flow in the evidence */
 const MAX_PORTS = 1000;
+
+/** keys of each kind (source, flow, destination) followed when the window is read for its drivers */
+const CANDIDATES = 4096;
+
+/**
+ * Misra–Gries heavy hitters: at most CANDIDATES counters; a new key when all
+ * are taken lowers every counter by one (dropping those at zero) instead of
+ * entering. Any key with more than n / (CANDIDATES + 1) of n offers keeps a
+ * counter. Amortised O(1) per offer: the counters lose at most what was offered.
+ */
+class Heavy {
+  private readonly m = new Map<string, number>();
+  offer(k: string): void {
+    const c = this.m.get(k);
+    if (c !== undefined) { this.m.set(k, c + 1); return; }
+    if (this.m.size < CANDIDATES) { this.m.set(k, 1); return; }
+    for (const [x, v] of this.m) { if (v <= 1) this.m.delete(x); else this.m.set(x, v - 1); }
+  }
+  has(k: string): boolean { return this.m.has(k); }
+}
 
 interface Drivers {
   sources: { src: string; events: number; share: number; answer_share: number }[];
@@ -165,13 +189,33 @@ export class TypeFrequency implements Detector {
 
   private oldestOf(): number { return this.len ? this.ts[this.head]! : 0; }
 
-  /** One pass over the window: who sends type `i`, to whom, and how much of it is answers. */
+  /**
+   * Who sends type `i`, to whom, and how much of it is answers — in memory
+   * bounded whatever the window holds. Counting every source, flow and
+   * destination of a 1 M-event window of a spoofed-source flood took a
+   * record (and a Set) per distinct key: hundreds of MiB at once, the peak
+   * of an ICMP flood. So the first pass keeps at most CANDIDATES keys of each
+   * kind (Misra–Gries: every key with more than 1/(CANDIDATES + 1) of the
+   * type's events is among them, so a source with half of them cannot be
+   * missed), and the second pass counts the candidates exactly. With fewer
+   * distinct keys than that (every ordinary capture) nothing is dropped and
+   * the result is what counting everything gave. Distinct sources are
+   * counted exactly up to CANDIDATES, estimated (HyperLogLog) beyond.
+   */
   private drivers(i: number): Drivers {
+    const cap = this.cfg.maxEvents;
+    const candSrc = new Heavy(), candFlow = new Heavy(), candDst = new Heavy();
+    for (let k = 0, at = this.head; k < this.len; k++, at = at + 1 === cap ? 0 : at + 1) {
+      if ((this.ty[at]! & ~ANSWER) !== i) continue;
+      const s = this.src[at]!, d = this.dst[at]!;
+      candSrc.offer(s); candFlow.offer(`${s}\u0000${d}`); candDst.offer(d);
+    }
     const bySrc = new Map<string, { events: number; answers: number }>();
     const byFlow = new Map<string, { events: number; ports: Set<number> }>();
     const byDst = new Map<string, { events: number; srcs: Set<string> }>();
+    const distinct = new Set<string>();
+    let more: DistinctCounter | null = null;
     let n = 0, answers = 0;
-    const cap = this.cfg.maxEvents;
     for (let k = 0, at = this.head; k < this.len; k++, at = at + 1 === cap ? 0 : at + 1) {
       const t = this.ty[at]!;
       if ((t & ~ANSWER) !== i) continue;
@@ -179,19 +223,30 @@ export class TypeFrequency implements Detector {
       const ans = (t & ANSWER) !== 0;
       if (ans) answers++;
       const s = this.src[at]!, d = this.dst[at]!;
-      let rs = bySrc.get(s);
-      if (rs === undefined) { rs = { events: 0, answers: 0 }; bySrc.set(s, rs); }
-      rs.events++;
-      if (ans) rs.answers++;
+      if (more !== null) more.addString(s);
+      else if (!distinct.has(s)) {
+        distinct.add(s);
+        if (distinct.size > CANDIDATES) { more = new DistinctCounter(CANDIDATES); for (const x of distinct) more.addString(x); distinct.clear(); }
+      }
+      if (candSrc.has(s)) {
+        let rs = bySrc.get(s);
+        if (rs === undefined) { rs = { events: 0, answers: 0 }; bySrc.set(s, rs); }
+        rs.events++;
+        if (ans) rs.answers++;
+      }
       const fk = `${s}\u0000${d}`;
-      let rf = byFlow.get(fk);
-      if (rf === undefined) { rf = { events: 0, ports: new Set() }; byFlow.set(fk, rf); }
-      rf.events++;
-      if (rf.ports.size < MAX_PORTS) rf.ports.add(this.dport[at]!);
-      let r = byDst.get(d);
-      if (r === undefined) { r = { events: 0, srcs: new Set() }; byDst.set(d, r); }
-      r.events++;
-      if (r.srcs.size <= this.cfg.serverClients) r.srcs.add(s);
+      if (candFlow.has(fk)) {
+        let rf = byFlow.get(fk);
+        if (rf === undefined) { rf = { events: 0, ports: new Set() }; byFlow.set(fk, rf); }
+        rf.events++;
+        if (rf.ports.size < MAX_PORTS) rf.ports.add(this.dport[at]!);
+      }
+      if (candDst.has(d)) {
+        let r = byDst.get(d);
+        if (r === undefined) { r = { events: 0, srcs: new Set() }; byDst.set(d, r); }
+        r.events++;
+        if (r.srcs.size <= this.cfg.serverClients) r.srcs.add(s);
+      }
     }
     const top = <T extends { events: number }>(m: Map<string, T>) => [...m].sort((a, b) => b[1].events - a[1].events).slice(0, TOP);
     const share = (x: number, of = n) => Math.round((x / Math.max(1, of)) * 1000) / 1000;
@@ -202,7 +257,7 @@ export class TypeFrequency implements Detector {
         const [src, dst] = k.split('\u0000') as [string, string];
         return { src, dst, events: r.events, dports: r.ports.size, sample_dports: [...r.ports].slice(0, 5) };
       }),
-      distinctSources: bySrc.size,
+      distinctSources: more !== null ? more.count : distinct.size,
       answerShare: share(answers),
       topDst: dTop ? { dst: dTop[0], events: dTop[1].events, share: share(dTop[1].events), sources: dTop[1].srcs.size } : null,
     };

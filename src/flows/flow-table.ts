@@ -11,10 +11,16 @@
  */
 import { Flow, TimeoutClass, TIMEOUT_CLASSES } from './flow.js';
 import type { Packet } from '../decode/packet.js';
+import { DEFAULT_MEMORY_MIB, flowsForBudget } from '../limits.js';
 
 export interface FlowTimeouts { attempt: number; established: number; closing: number; udp: number }
 export const DEFAULT_TIMEOUTS: FlowTimeouts = { attempt: 5, established: 300, closing: 5, udp: 60 };
-export const DEFAULT_MAX_FLOWS = 1_000_000;
+/**
+ * The flow cap at the default memory budget (src/limits.ts): half of what is
+ * above the base at FLOW_ENTRY_BYTES a flow. Suricata: flow.memcap 32 MiB;
+ * Zeek: no cap.
+ */
+export const DEFAULT_MAX_FLOWS = flowsForBudget(DEFAULT_MEMORY_MIB);
 
 function mix(h: number): number {
   h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);

@@ -200,6 +200,13 @@ export class ParallelAnalysis implements PacketSink {
       st.flows.created += w.flows.created;
       st.flows.evicted += w.flows.evicted;
     }
+    // the flow tables are the workers' (each maxFlows / N): one entry for all of them
+    const table = st.caps.find((c) => c.key === 'flows.maxFlows');
+    if (table) {
+      table.cap = ws.reduce((n, w) => n + (w.caps.find((c) => c.key === 'flows.maxFlows')?.cap ?? 0), 0);
+      table.entries = st.flows.active;
+      table.evicted = st.flows.evicted;
+    }
     st.workers = this.slots.map((s, i) => ({ packets: s.packets, events: sum(ws[i]!.events) }));
     return st;
   }
