@@ -93,6 +93,9 @@ export interface PipelineStats {
   workers?: { packets: number; events: number }[];
 }
 
+/** addresses whose recent flows are kept for alert evidence (flows/recent.ts; a fixed cap, reported with the others) */
+const EVIDENCE_ADDRS = 65536;
+
 export class Pipeline implements PacketSink {
   private readonly pkt = new Packet();
   readonly tracker: Tracker;
@@ -114,7 +117,7 @@ export class Pipeline implements PacketSink {
   private readonly ring: PacketRing | null;
   private readonly pcapLog: PcapLog | null;
   /** the last flows of each address, named in alert evidence */
-  private readonly recent = new RecentFlows();
+  private readonly recent = new RecentFlows(EVIDENCE_ADDRS);
   private readonly onEvent: ((e: NetEvent) => void) | undefined;
   private readonly defaultDigits: TsDigits;
   /** packet-time clock: the latest timestamp seen; never goes back */
@@ -261,7 +264,7 @@ export class Pipeline implements PacketSink {
     if (this.ring !== null && this.pcapLog !== null) this.stats.pcap = { ring: this.ring.snapshot(), files: this.pcapLog.stats };
     this.stats.caps = [
       { name: 'flow table', key: 'flows.maxFlows', cap: t.maxFlows, entries: t.size, evicted: t.evicted },
-      { name: 'alert evidence addresses', key: '(fixed)', cap: this.recent.maxAddrs, entries: this.recent.size, evicted: this.recent.evicted },
+      { name: 'alert evidence addresses', key: '(fixed)', cap: EVIDENCE_ADDRS, entries: this.recent.size, evicted: this.recent.evicted },
       ...this.list.flatMap((d) => detectorCaps(d)),
     ];
     return this.stats;

@@ -45,7 +45,7 @@ export class Flow {
   uid = '';
   community_id = '';
   /** packet time of the first packet (conn summaries carry it, as Zeek's conn.log does), inline: see start */
-  startSec = 0; startNsec = 0; startDigits: 6 | 9 = 6;
+  startTs = 0; startSec = 0; startNsec = 0; startDigits: 6 | 9 = 6;
   last = 0;
   /** FlowTable.clock at the last touch: the flow's place in its timeout list (parallel mode orders expiries by it) */
   touchSeq = 0;
@@ -77,13 +77,6 @@ export class Flow {
   /** SVC_* bits of the application protocols recognised on the flow */
   get services(): number { return (this.bits >> SVC_SHIFT) & 15; }
   addService(svc: number): void { this.bits |= svc << SVC_SHIFT; }
-
-  /**
-   * The first packet's time in seconds, computed as the pipeline computes a packet's ts
-   * (tsSec + tsNsec / 1e9, the same double): not stored, a stored double is a 16-byte
-   * box besides its 8-byte field, per flow.
-   */
-  get startTs(): number { return this.startSec + this.startNsec / 1e9; }
 
   /** The first packet's time as a PacketTime (a new object: only for the rare events stamped with it). */
   get start(): PacketTime { return { ts: this.startTs, tsSec: this.startSec, tsNsec: this.startNsec, tsDigits: this.startDigits }; }

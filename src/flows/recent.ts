@@ -37,7 +37,7 @@ export class RecentFlows {
   private head = 0;
   evicted = 0;
 
-  constructor(readonly maxAddrs = 65536) {
+  constructor(private readonly maxAddrs = 65536) {
     if (!Number.isInteger(maxAddrs) || maxAddrs < 1) throw new RangeError(`RecentFlows: maxAddrs must be a positive integer, not ${maxAddrs}`);
   }
 

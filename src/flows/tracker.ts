@@ -217,7 +217,7 @@ export class Tracker {
   private init(f: Flow, p: Packet): void {
     f.origAddr = addrToString(f.ver, f.a0, f.a1, f.a2, f.a3);
     f.respAddr = addrToString(f.ver, f.b0, f.b1, f.b2, f.b3);
-    f.startSec = p.tsSec; f.startNsec = p.tsNsec; f.startDigits = p.tsDigits;
+    f.startTs = p.ts; f.startSec = p.tsSec; f.startNsec = p.tsNsec; f.startDigits = p.tsDigits;
     f.last = p.ts;
     f.uid = this.uids.next();
     f.community_id = communityId(f.ver, f.proto, f.a0, f.a1, f.a2, f.a3, f.aport, f.b0, f.b1, f.b2, f.b3, f.bport);
