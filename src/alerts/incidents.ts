@@ -96,6 +96,8 @@ interface Incident {
   timeline: Entry[]; more: number; alerts: number;
   stages: Set<Stage>;
   severity: Severity;
+  /** the highest severity of the alerts themselves (also those beyond the timeline cap) */
+  peak: Severity;
   /** written at least once, and when */
   written: boolean; lastWrite: number;
   dirty: boolean;
@@ -154,11 +156,15 @@ export class Incidents {
     inc.stages.add(stage);
     this.addHosts(inc, a);
     inc.first = Math.min(inc.first, a.ts_first);
-    inc.severity = combinedSeverity([...inc.timeline.map((e) => e.severity), inc.severity], inc.stages);
+    // from the alerts' own severities: feeding the combined one back in raised it a level per update
+    if (SEV.indexOf(a.severity) > SEV.indexOf(inc.peak)) inc.peak = a.severity;
+    inc.severity = combinedSeverity([inc.peak], inc.stages);
     inc.dirty = true;
     const story = inc.alerts >= 2;
     const news = !inc.written || inc.stages.size > stagesBefore || inc.severity !== sevBefore;
-    if (story && (news || a.ts - inc.lastWrite >= this.updateEvery)) this.write(inc, a.ts, out);
+    // news goes out at once; mere growth waits for advance()/close(), so a burst of updates at one
+    // packet time (end of input) writes one record, not one per update
+    if (story && news) this.write(inc, a.ts, out);
     while (this.open.size > this.maxIncidents) {
       const oldest = this.open.values().next().value as Incident;
       this.c.closed_early++;
@@ -200,7 +206,7 @@ export class Incidents {
     this.c.incidents++;
     const inc: Incident = {
       id, first: a.ts_first, last: a.ts, attackers: [], victims: [], hostsMore: 0, timeline: [], more: 0, alerts: 0,
-      stages: new Set(), severity: a.severity, written: false, lastWrite: -Infinity, dirty: false,
+      stages: new Set(), severity: a.severity, peak: a.severity, written: false, lastWrite: -Infinity, dirty: false,
     };
     this.open.set(id, inc);
     return inc;

@@ -102,6 +102,19 @@ describe('incidents: grouping', () => {
     expect(ev(last).timeline[1]).toMatchObject({ kind: 'ssh_bruteforce', summary: 'ended', count: 3 });
   });
 
+  it('a burst of updates at one packet time (end of input) writes one incident record, not one per update', () => {
+    const inc = new Incidents();
+    const out: Alert[] = [];
+    const push = (r: Alert) => out.push(r);
+    for (const a of [alert('port_scan', 100, A, V), alert('ssh_bruteforce', 120, A, V)]) inc.offer(a, push);
+    expect(out).toHaveLength(1);
+    for (const a of [alert('port_scan', 500, A, V, 'medium', { update: true }), alert('ssh_bruteforce', 500, A, V, 'medium', { update: true })]) inc.offer(a, push);
+    inc.flush(500, push);
+    expect(out.map((r) => `${r.ts}${r.update ? ' update' : ''}`)).toEqual(['120', '500 update']);
+    // two medium alerts in two chain stages: high, and updates do not ratchet it further
+    expect(out.map((r) => r.severity)).toEqual(['high', 'high']);
+  });
+
   it('keeps at most maxIncidents open: the least recently active is closed early, counted', () => {
     const alerts = Array.from({ length: 5 }, (_, i) => alert('port_scan', 100 + i, `10.1.0.${i}`, `10.2.0.${i}`));
     const { inc } = run(alerts, { maxIncidents: 2 });
