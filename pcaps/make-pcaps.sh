@@ -888,7 +888,7 @@ cap_tls-beacon-jitter() {
   # the workstation checks in with a TLS "C2" (openssl s_server on 10.77.9.1:8443) 30
   # times, a new TLS connection each time, sleeping 4 s +-50 % (uniform 2.0-6.0 s)
   local i ms; RANDOM=$SEED
-  scap_start tls-beacon-jitter 256
+  scap_start tls-beacon-jitter 0
   for ((i = 1; i <= 30; i++)); do
     printf 'GET /check?seq=%d HTTP/1.0\r\n\r\n' "$i" |
       sv timeout 5 openssl s_client -quiet -connect $S_A:8443 -servername c2.example >>"$LOG/tls-beacon.out" 2>&1 || true

@@ -134,6 +134,8 @@ export const beaconingSpec: DetectorSpec<BeaconingConfig> = {
 
 interface Pair {
   src: string; dst: string; dport: number; proto: string; qname: string | null;
+  /** the TLS server name of the pair's latest ClientHello (an encrypted beacon's only cleartext name) */
+  sni: string | null;
   first: number; last: number;
   /** sport (tcp) or DNS id of the last beat, -1 when not used */
   lastTag: number;
@@ -199,7 +201,7 @@ export function beaconStats(intervals: readonly number[]): BeaconStats {
 
 export class Beaconing implements Detector {
   readonly name = 'beaconing';
-  readonly consumes: readonly EventType[] = ['tcp_syn', 'conn', 'dns'];
+  readonly consumes: readonly EventType[] = ['tcp_syn', 'conn', 'dns', 'tls_client_hello'];
   readonly keyBy = 'src' as const;
   private readonly pairs: BoundedMap<string, Pair>;
   /** alerted pairs, scanned in advance() for the end of their episode */
@@ -233,6 +235,15 @@ export class Beaconing implements Detector {
       case 'dns':
         if (!this.cfg.dns || e.is_response || e.qname === '' || e.dport === 5353 || e.dport === 5355) return;
         kind = 3; tag = e.id; break;
+      case 'tls_client_hello': {
+        // names the server of a TCP pair already counting beats; never creates one
+        if (e.sni === null) return;
+        const th = mixHash(mixHash(hash32m(e.src), hash32m(e.dst)), (1 << 16) | e.dport);
+        if (!this.pairs.mayHave(th)) return;
+        const tp = this.pairs.get(this.keyOf(1, e.src, e.dst, e.dport, null));
+        if (tp !== undefined) tp.sni = e.sni;
+        return;
+      }
       default: return;
     }
     if (kind !== 3 && this.ignore.has(e.dport)) return;
@@ -260,7 +271,7 @@ export class Beaconing implements Detector {
       if (i >= 0) { d[i + 1] = ts; d[i + 2] = tag; this.beats++; return; }
       const j = adm.take(h);
       const t0 = j >= 0 ? d[j + 1]! : ts, tag0 = j >= 0 ? d[j + 2]! : tag;
-      p = { src, dst, dport, proto, qname, first: t0, last: t0, lastTag: tag0, iv: [], head: 0, beats: 1, alerted: false, period: 0, mad: 0, score: 0, alertTs: 0, beatsAtAlert: 0, tier: 'strict' };
+      p = { src, dst, dport, proto, qname, sni: null, first: t0, last: t0, lastTag: tag0, iv: [], head: 0, beats: 1, alerted: false, period: 0, mad: 0, score: 0, alertTs: 0, beatsAtAlert: 0, tier: 'strict' };
       key = this.keyOf(kind, src, dst, dport, qname);
       this.pairs.set(key, p, h);
       if (j < 0) { this.beats++; return; } // the first beat was lost (its slot reused): this one is the first
@@ -304,7 +315,7 @@ export class Beaconing implements Detector {
 
   private alert(p: Pair, ts: number, st: BeaconStats | null, update: boolean) {
     const c = this.cfg;
-    const target = p.qname !== null ? `${p.qname} (via ${p.dst})` : `${p.dst}:${p.dport}/${p.proto}`;
+    const target = p.qname !== null ? `${p.qname} (via ${p.dst})` : `${p.dst}:${p.dport}/${p.proto}${p.sni !== null ? ` (TLS ${p.sni})` : ''}`;
     const span = p.last - p.first;
     const a = makeAlert({
       kind: this.name, severity: 'medium', confidence: Math.max(0.5, Math.min(0.95, p.score)),
@@ -321,7 +332,7 @@ export class Beaconing implements Detector {
           p10_s: round3(st.p10), p90_s: round3(st.p90),
           sample_intervals_s: p.iv.slice(-10).map(round3),
         } : { idle_timeout_s: Math.max(c.idleTimeout, 4 * p.period) }),
-        proto: p.proto, ...(p.qname !== null ? { qname: p.qname } : {}),
+        proto: p.proto, ...(p.qname !== null ? { qname: p.qname } : {}), ...(p.sni !== null ? { sni: p.sni } : {}),
         thresholds: {
           min_connections: c.minConnections, min_span_s: c.minSpan, period_s: [c.minPeriod, c.maxPeriod], max_dispersion: c.maxDispersion, min_score: c.minScore,
           jitter: { min_connections: c.jitterMinConnections, min_period_s: c.jitterMinPeriod, max_dispersion: c.jitterMaxDispersion, p10_over_median: c.jitterLow, p90_over_median: c.jitterHigh },

@@ -171,6 +171,27 @@ describe('beaconing: the jittered tier (C2 sleep × (1 ± 50 %))', () => {
   });
 });
 
+describe('beaconing: TLS', () => {
+  it('a TLS beacon (openssl s_client to s_server, 4 s ±50 %): alerts from the SYN timing alone and names the SNI', async () => {
+    const { resolve } = await import('node:path');
+    const { runPipeline } = await import('../../helpers/collect.js');
+    const { events } = await runPipeline(resolve(__dirname, '../../../pcaps/tls-beacon-jitter.pcap'));
+    const { alerts, feed } = make();
+    feed(events);
+    const first = alerts.filter((a) => !a.update);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ src: '10.77.9.66', dst: '10.77.9.1', dport: 8443 });
+    expect(first[0]!.evidence).toMatchObject({ tier: 'jittered', sni: 'c2.example' });
+    expect(first[0]!.summary).toContain('(TLS c2.example)');
+  });
+
+  it('a ClientHello alone creates no pair', () => {
+    const { d, feed } = make();
+    feed([{ ts: 1, tsSec: 1, tsNsec: 0, tsDigits: 6, type: 'tls_client_hello', src: H, sport: 40000, dst: C2, dport: 443, proto: 'tcp', size: 300, sni: 'x.example', version: 'TLSv13', alpn: [] }]);
+    expect(d.stats().pairs).toBe(0);
+  });
+});
+
 describe('beaconing: what counts as a beat', () => {
   it('does not count a retransmitted SYN (same source port) as a new beat', () => {
     const { d, alerts, feed } = make();
