@@ -15,10 +15,10 @@ const CLI = join(ROOT, 'dist/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'tapwatch-progress-'));
 const big = join(dir, 'big.pcap');
 
-/** 400 k UDP datagrams 20 µs apart (≈ 30 MB): long enough to analyse that the line is drawn a few times */
+/** 2 M UDP datagrams 20 µs apart (≈ 150 MB): long enough to analyse that the line is drawn a few times (400 k took under a second once the flow path got faster) */
 beforeAll(() => {
   const frame = Buffer.from(ethernet(ipv4Packet('10.1.0.1', '10.1.0.2', 17, udp(1000, 2000, new Array<number>(16).fill(0x61)))));
-  const n = 400_000, rec = 16 + frame.length;
+  const n = 2_000_000, rec = 16 + frame.length;
   const b = Buffer.alloc(24 + n * rec);
   b.writeUInt32LE(0xa1b2c3d4, 0); b.writeUInt16LE(2, 4); b.writeUInt16LE(4, 6); b.writeUInt32LE(262144, 16); b.writeUInt32LE(1, 20);
   for (let i = 0; i < n; i++) {
