@@ -31,6 +31,7 @@ import { INCIDENT_DEFAULTS } from './alerts/incidents.js';
 import { RING_DEFAULTS } from './flows/packet-ring.js';
 import { PCAP_LOG_DEFAULTS } from './alerts/pcap-log.js';
 import { DEFAULT_MEMORY_MIB, capScale, flowsForBudget } from './limits.js';
+import { capKeysOf } from './detect/caps.js';
 
 export class ConfigError extends Error {}
 
@@ -333,8 +334,8 @@ export function defaultConfig(): Config {
 
 /**
  * The caps left at their default, scaled to `limits.memoryMiB` (src/limits.ts):
- * flows.maxFlows, alerts.incidents.maxIncidents and every detector cap (keys
- * max… whose default is an integer ≥ 1000, as capRefine). A cap set to any
+ * flows.maxFlows, alerts.incidents.maxIncidents and every detector cap named
+ * in detect/caps.ts (CAP_KEYS, also what the summary reports). A cap set to any
  * other value is the user's and is kept. At the default budget nothing changes.
  */
 export function scaleCaps(cfg: Config): Config {
@@ -345,12 +346,14 @@ export function scaleCaps(cfg: Config): Config {
   // the flow table by its own rule (FLOW_SHARE of the budget at FLOW_ENTRY_BYTES a flow)
   if (cfg.flows.maxFlows === def.flows.maxFlows) cfg.flows.maxFlows = Math.min(4 * MAX_STATE_CAP, flowsForBudget(cfg.limits.memoryMiB));
   cfg.alerts.incidents.maxIncidents = scaled(cfg.alerts.incidents.maxIncidents, def.alerts.incidents.maxIncidents);
+  // the detector caps named in detect/caps.ts (not every max… key is a cap: beaconing's maxPeriod is seconds)
   for (const [name, d] of Object.entries(cfg.detectors)) {
     const dd = def.detectors[name] as Record<string, unknown> | undefined;
     if (dd === undefined) continue;
     const rec = d as unknown as Record<string, unknown>;
-    for (const [key, v] of Object.entries(dd)) {
-      if (/^max[A-Z]/.test(key) && typeof v === 'number' && Number.isInteger(v) && v >= 1000 && typeof rec[key] === 'number') rec[key] = scaled(rec[key] as number, v);
+    for (const key of capKeysOf(name)) {
+      const v = dd[key];
+      if (typeof v === 'number' && typeof rec[key] === 'number') rec[key] = scaled(rec[key] as number, v);
     }
   }
   return cfg;

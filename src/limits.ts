@@ -18,15 +18,21 @@
  *    the defaults are sized for 512 MiB, so `limits.memoryMiB: 2048` gives
  *    every table ≈ 4.6× more room, 256 MiB ≈ 0.33×.
  *
- * Costs measured here (Node 20, 64-bit, no pointer compression), whole-process
- * RSS per entry under a flood, GC headroom included:
- *   flow table          FLOW_ENTRY_BYTES per flow (Flow record 400 B, uid,
- *                       Community ID and address strings ≈ 140 B, boxed doubles
- *                       64 B, alert-evidence refs and headroom)
- *   detector tables     LruMap node + record + key string, 150–600 B per
- *                       entry; distinct counters up to 1 KiB more (dns_tunnel,
+ * Costs (Node 20, 64-bit, no pointer compression):
+ *   flow table          measured by heap snapshot under floods: Flow record
+ *                       ≈ 390 B, uid + Community ID + address strings ≈ 130 B,
+ *                       boxed doubles ≈ 60 B, a DNS flow's pending-query record
+ *                       ≈ 40 B: ≈ 0.6–0.75 KiB live; with the GC's headroom
+ *                       (HEAP_GROWING_PERCENT, fragmentation) FLOW_ENTRY_BYTES
+ *                       of RSS a flow (1 KiB left a 1 M-source DNS query flood
+ *                       at 548 MiB)
+ *   detector tables     not measured one by one: an LruMap node, a record and
+ *                       a key string, roughly 150–600 B an entry by their
+ *                       layouts, a distinct counter up to 1 KiB more (dns_tunnel,
  *                       http_scan); admission filters 16 B per entry of cap,
- *                       preallocated (part of BASE_MIB)
+ *                       preallocated (part of BASE_MIB). Their default caps are
+ *                       the ones that kept every flood measured (README) within
+ *                       the default budget with the flow table at its share.
  * Comparable defaults: Suricata bounds flows by `flow.memcap` (32 MiB by
  * default, ≈ 100 k flows of its own 300-byte records) and goes into emergency
  * mode (shorter timeouts, then evicting) when it is reached; Zeek has no cap
@@ -46,7 +52,7 @@ export const DEFAULT_MEMORY_MIB = 512;
  */
 export const BASE_MIB = 128;
 /** whole-process RSS per flow-table entry under a spoofed-source flood, GC headroom included (measured: see README) */
-export const FLOW_ENTRY_BYTES = 1024;
+export const FLOW_ENTRY_BYTES = 1536;
 /** share of the budget above BASE_MIB that the flow table may take; the detectors' default caps fit in the rest */
 export const FLOW_SHARE = 0.5;
 /** old-generation growth allowed past the live size before the next full GC (V8's default on big machines lets it reach 4×) */

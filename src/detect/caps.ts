@@ -45,7 +45,16 @@ export const CAP_KEYS: Readonly<Record<string, readonly (readonly [string, strin
   dns_tunnel: [['keys', 'keys_evicted', 'maxKeys']],
   dns_nxdomain_burst: [['clients', 'clients_evicted', 'maxClients']],
   http_scan: [['pairs', 'pairs_evicted', 'maxPairs'], ['connections', 'connections_evicted', 'maxConnections']],
+  slow_scan: [['sources', 'sources_evicted', 'maxSources']],
+  distributed_scan: [['targets', 'targets_evicted', 'maxTargets']],
+  reflection: [['victims', 'victims_evicted', 'maxVictims']],
+  icmp_tunnel: [['pairs', 'pairs_evicted', 'maxPairs']],
 };
+
+/** The configuration keys of a detector's state caps (the ones scaled with limits.memoryMiB). */
+export function capKeysOf(detector: string): string[] {
+  return (CAP_KEYS[detector] ?? []).map(([, , k]) => k);
+}
 
 /** table names as the summary says them */
 const LABEL: Readonly<Record<string, string>> = { window_events: 'window events', hit_records: 'hit records', hot: 'hot windows' };

@@ -94,7 +94,7 @@ export class SizeAnomaly implements Detector {
   /** downloads by an inside client from an outside server (not judged) */
   inboundDownloads = 0;
   private readonly home: CidrSet;
-  /** connections without payload and without a baseline: not learned (see onEvent) */
+  /** connections without payload or without an answer, and without a baseline: not learned (see onEvent) */
   emptySkipped = 0;
 
   constructor(public cfg: SizeAnomalyConfig = SIZE_ANOMALY_DEFAULTS, ctx?: DetectorContext) {
@@ -106,10 +106,12 @@ export class SizeAnomaly implements Detector {
   onEvent(e: NetEvent, emit: Emit): void {
     if (e.type !== 'conn') return;
     const c = this.cfg;
-    // A connection that moved nothing (unanswered, refused: a spoofed flood is millions
-    // of them) starts no baseline and marks no pair: it would only churn both tables
-    // (two keys and records per connection). A client's known baseline still learns it.
-    if (e.size === 0 && !this.base.has(`${e.src}|${e.proto}/${e.dport}`)) { this.emptySkipped++; return; }
+    // A connection that moved nothing or got no answer at all (unanswered SYNs, UDP
+    // datagrams to nobody: a spoofed flood is millions of them) starts no baseline and
+    // marks no pair: it would only churn both tables (two keys and records per
+    // connection; 90 MiB of a 1 M-source DNS query flood). A client's known baseline
+    // still learns it.
+    if ((e.size === 0 || e.resp_pkts === 0) && !this.base.has(`${e.src}|${e.proto}/${e.dport}`)) { this.emptySkipped++; return; }
     const pair = `${e.src}|${e.dst}`;
     const seenPair = this.pairs.get(pair);
     const known = seenPair !== undefined && e.ts - seenPair <= c.window;

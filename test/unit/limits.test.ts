@@ -3,6 +3,8 @@ import { describe, it, expect } from 'vitest';
 import { defaultConfig, resolveConfig } from '../../src/config.js';
 import { DEFAULT_MEMORY_MIB, flowsForBudget, capScale } from '../../src/limits.js';
 import { capLines } from '../../src/cli/summary.js';
+import { CAP_KEYS, capKeysOf } from '../../src/detect/caps.js';
+import { DETECTORS } from '../../src/detect/index.js';
 
 describe('limits.memoryMiB', () => {
   it('at the default budget every cap is its documented default', () => {
@@ -26,14 +28,23 @@ describe('limits.memoryMiB', () => {
     // not a cap: thresholds and ratios stay
     expect(cfg.detectors.syn_flood!.rate).toBe(def.detectors.syn_flood!.rate);
     expect(cfg.detectors.syn_flood!.maxCompletion).toBe(def.detectors.syn_flood!.maxCompletion);
+    expect(cfg.detectors.beaconing!.maxPeriod).toBe(def.detectors.beaconing!.maxPeriod); // seconds, not a cap
+    expect(cfg.detectors.slow_scan!.maxSources).toBe(Math.round((def.detectors.slow_scan!.maxSources as number) * k));
   });
 
   it('a smaller budget lowers them, never below 1000 entries', () => {
     const cfg = resolveConfig([{ source: 'test', data: { limits: { memoryMiB: 160 } } }]);
     expect(cfg.flows.maxFlows).toBe(flowsForBudget(160));
     expect(cfg.flows.maxFlows).toBeLessThan(defaultConfig().flows.maxFlows);
-    for (const d of Object.values(cfg.detectors)) {
-      for (const [key, v] of Object.entries(d)) if (/^max[A-Z]/.test(key) && typeof v === 'number' && Number.isInteger(v) && v >= 1000) expect(v).toBeGreaterThanOrEqual(1000);
+    for (const [name, d] of Object.entries(cfg.detectors)) {
+      for (const key of capKeysOf(name)) expect((d as unknown as Record<string, number>)[key], `${name}.${key}`).toBeGreaterThanOrEqual(1000);
+    }
+  });
+
+  it('every registered detector has its caps in CAP_KEYS, each a key of its defaults', () => {
+    for (const s of DETECTORS) {
+      expect(CAP_KEYS[s.name], s.name).toBeDefined();
+      for (const k of capKeysOf(s.name)) expect(typeof (s.defaults as Record<string, unknown>)[k], `${s.name}.${k}`).toBe('number');
     }
   });
 
