@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateAlerts } from './schemas.js';
 import { ecsProblems } from './ecs.js';
+import type { Netns } from './netns.js';
+import { until } from './rsyslog.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MAIN = path.join(REPO, 'dist/cli/main.js');
@@ -185,4 +187,28 @@ export function readAlerts(file: string): Array<Record<string, unknown>> {
 export async function detectorNames(): Promise<string[]> {
   const mod = (await import(path.join(REPO, 'dist/detect/index.js'))) as { DETECTORS: Array<{ name: string }> };
   return mod.DETECTORS.map((d) => d.name);
+}
+
+/**
+ * Detector settings for the daemon tests whose bursts must raise one event_rate alert each: every
+ * detector (`names`: detectorNames()) but the three generic rules off (size_anomaly and type_frequency cannot fire at these
+ * volumes), event_rate at `maxPerSecond`.
+ */
+export function genericRulesOnly(names: readonly string[], maxPerSecond: number): Record<string, unknown> {
+  const detectors: Record<string, unknown> = { event_rate: { maxPerSecond } };
+  for (const n of names) if (!['event_rate', 'size_anomaly', 'type_frequency'].includes(n)) detectors[n] = { enabled: false };
+  return detectors;
+}
+
+/**
+ * One burst of `count` connection attempts from each of `srcs` (250 ms apart), waiting until each
+ * source's alert is in the alert file; throws when a burst falls short or an alert does not come.
+ */
+export async function burstEach(ns: Netns, srcs: readonly string[], alerts: string, count: number): Promise<void> {
+  for (const s of srcs) {
+    const r = await ns.connectBurst({ sources: [s], count, portFrom: 5000 });
+    if (r.attempts !== count) throw new Error(`burst from ${s}: ${r.attempts} of ${count} attempts`);
+    await until(() => readAlerts(alerts).some((a) => a.src === s), 10_000, `alert for ${s}`);
+    await new Promise((r2) => setTimeout(r2, 250));
+  }
 }

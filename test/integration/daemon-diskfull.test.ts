@@ -28,7 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Netns, IS_ROOT, HAVE_IP } from '../helpers/netns.js';
 import { Rsyslog, HAVE_RSYSLOGD, until } from '../helpers/rsyslog.js';
-import { Daemon, HAVE_DIST, readAlerts, detectorNames, type LogLine } from '../helpers/daemon.js';
+import { Daemon, HAVE_DIST, readAlerts, detectorNames, genericRulesOnly, type LogLine } from '../helpers/daemon.js';
 import { captureAvailable } from '../../src/capture/live.js';
 import { SpoolFile } from '../../src/sinks/spool-file.js';
 
@@ -111,8 +111,7 @@ describe.skipIf(!!SKIP)('tapwatch run: the spool disk is full while the syslog t
     const conf = path.join(root, 'tapwatch.json');
     const filler = path.join(state, 'filler');
     const sink = `syslog:tcp://127.0.0.1:${rs.tcpPort}`;
-    const detectors: Record<string, unknown> = { event_rate: { maxPerSecond: 50 } };
-    for (const n of names) if (!['event_rate', 'size_anomaly', 'type_frequency'].includes(n)) detectors[n] = { enabled: false };
+    const detectors = genericRulesOnly(names, 50);
     fs.writeFileSync(conf, JSON.stringify({
       capture: { interface: ns.hostIf },
       outputs: { file: { path: alerts }, syslog: [{ url: `tcp://127.0.0.1:${rs.tcpPort}` }] },

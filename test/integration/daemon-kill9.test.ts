@@ -25,7 +25,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Netns, IS_ROOT, HAVE_IP } from '../helpers/netns.js';
 import { Rsyslog, HAVE_RSYSLOGD, until } from '../helpers/rsyslog.js';
-import { Daemon, HAVE_DIST, readAlerts, detectorNames } from '../helpers/daemon.js';
+import { Daemon, HAVE_DIST, readAlerts, detectorNames, genericRulesOnly, burstEach } from '../helpers/daemon.js';
 import { captureAvailable } from '../../src/capture/live.js';
 
 const avail = captureAvailable();
@@ -69,12 +69,7 @@ describe.skipIf(!!SKIP)('tapwatch run: kill -9 while the syslog target is down, 
     const srcs = ns.extra.slice(next, next + n);
     next += n;
     expect(srcs).toHaveLength(n);
-    for (const s of srcs) {
-      const r = await ns.connectBurst({ sources: [s], count: BURST, portFrom: 5000 });
-      expect(r.attempts).toBe(BURST);
-      await until(() => readAlerts(alerts).some((a) => a.src === s), 10_000, `alert for ${s}`);
-      await new Promise((r2) => setTimeout(r2, 250));
-    }
+    await burstEach(ns, srcs, alerts, BURST);
     return srcs;
   };
 
@@ -89,8 +84,7 @@ describe.skipIf(!!SKIP)('tapwatch run: kill -9 while the syslog target is down, 
     const conf = path.join(root, 'tapwatch.json');
     const state = path.join(root, 'state');
     const sink = `syslog:tcp://127.0.0.1:${rs.tcpPort}`;
-    const detectors: Record<string, unknown> = { event_rate: { maxPerSecond: 50 } };
-    for (const n of names) if (!['event_rate', 'size_anomaly', 'type_frequency'].includes(n)) detectors[n] = { enabled: false };
+    const detectors = genericRulesOnly(names, 50);
     fs.writeFileSync(conf, JSON.stringify({
       capture: { interface: ns.hostIf },
       outputs: { file: { path: alerts }, syslog: [{ url: `tcp://127.0.0.1:${rs.tcpPort}` }] },

@@ -25,7 +25,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Netns, IS_ROOT, HAVE_IP } from '../helpers/netns.js';
 import { until, freePort } from '../helpers/rsyslog.js';
-import { Daemon, HAVE_DIST, readAlerts, detectorNames, type LogLine } from '../helpers/daemon.js';
+import { Daemon, HAVE_DIST, readAlerts, detectorNames, genericRulesOnly, type LogLine } from '../helpers/daemon.js';
 import { captureAvailable } from '../../src/capture/live.js';
 
 const avail = captureAvailable();
@@ -84,8 +84,7 @@ describe.skipIf(!!SKIP)('tapwatch run: the capture interface goes down or away a
     alerts = path.join(root, 'alerts.jsonl');
     const names = await detectorNames();
     ns = Netns.create({ extraSources: 4 });
-    const detectors: Record<string, unknown> = { event_rate: { maxPerSecond: 50 } };
-    for (const n of names) if (!['event_rate', 'size_anomaly', 'type_frequency'].includes(n)) detectors[n] = { enabled: false };
+    const detectors = genericRulesOnly(names, 50);
     const conf = path.join(root, 'tapwatch.json');
     fs.writeFileSync(conf, JSON.stringify({
       capture: { interface: ns.hostIf },

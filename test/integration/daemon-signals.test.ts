@@ -23,7 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Netns, IS_ROOT, HAVE_IP } from '../helpers/netns.js';
 import { until } from '../helpers/rsyslog.js';
-import { Daemon, HAVE_DIST, readAlerts, detectorNames, type LogLine } from '../helpers/daemon.js';
+import { Daemon, HAVE_DIST, readAlerts, detectorNames, genericRulesOnly, type LogLine } from '../helpers/daemon.js';
 import { captureAvailable } from '../../src/capture/live.js';
 
 const avail = captureAvailable();
@@ -46,9 +46,8 @@ describe.skipIf(!!SKIP)('tapwatch run: SIGHUP reload and reopen, SIGTERM', () =>
   let names: string[] = [];
 
   const writeConfig = (maxPerSecond: number, extra: Record<string, unknown> = {}): void => {
-    const detectors: Record<string, unknown> = { event_rate: { maxPerSecond } };
     // only event_rate may fire on a burst; size_anomaly and type_frequency cannot at these volumes
-    for (const n of names) if (!['event_rate', 'size_anomaly', 'type_frequency'].includes(n)) detectors[n] = { enabled: false };
+    const detectors = genericRulesOnly(names, maxPerSecond);
     const cfg = {
       capture: { interface: ns.hostIf },
       outputs: { file: { path: alerts } },

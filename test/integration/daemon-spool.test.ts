@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Netns, IS_ROOT, HAVE_IP } from '../helpers/netns.js';
 import { Rsyslog, HAVE_RSYSLOGD, until } from '../helpers/rsyslog.js';
-import { Daemon, HAVE_DIST, readAlerts, detectorNames } from '../helpers/daemon.js';
+import { Daemon, HAVE_DIST, readAlerts, detectorNames, genericRulesOnly, burstEach } from '../helpers/daemon.js';
 import { captureAvailable } from '../../src/capture/live.js';
 
 const avail = captureAvailable();
@@ -44,8 +44,7 @@ describe.skipIf(!!SKIP)('tapwatch run: syslog TCP target stopped and restarted m
   const start = (tag: string): { alerts: string; conf: string; daemon: Daemon } => {
     const alerts = path.join(root, `alerts-${tag}.jsonl`);
     const conf = path.join(root, `tapwatch-${tag}.json`);
-    const detectors: Record<string, unknown> = { event_rate: { maxPerSecond: 50 } };
-    for (const n of names) if (!['event_rate', 'size_anomaly', 'type_frequency'].includes(n)) detectors[n] = { enabled: false };
+    const detectors = genericRulesOnly(names, 50);
     fs.writeFileSync(conf, JSON.stringify({
       capture: { interface: ns.hostIf },
       outputs: { file: { path: alerts }, syslog: [{ url: `tcp://127.0.0.1:${rs.tcpPort}` }] },
@@ -61,12 +60,7 @@ describe.skipIf(!!SKIP)('tapwatch run: syslog TCP target stopped and restarted m
     const srcs = ns.extra.slice(next, next + n);
     next += n;
     expect(srcs).toHaveLength(n);
-    for (const s of srcs) {
-      const r = await ns.connectBurst({ sources: [s], count: BURST, portFrom: 5000 });
-      expect(r.attempts).toBe(BURST);
-      await until(() => readAlerts(alerts).some((a) => a.src === s), 10_000, `alert for ${s}`);
-      await new Promise((r2) => setTimeout(r2, 250));
-    }
+    await burstEach(ns, srcs, alerts, BURST);
     return srcs;
   };
 
