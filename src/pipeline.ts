@@ -133,6 +133,7 @@ export class Pipeline implements PacketSink {
   };
 
   constructor(opts: PipelineOptions) {
+    this.fold = new GenericFold(opts.fold ?? {});
     this.setDetectors(opts.detectors);
     this.onEvent = opts.onEvent;
     this.defaultDigits = opts.defaultDigits ?? 6;
@@ -141,8 +142,6 @@ export class Pipeline implements PacketSink {
     this.dedup = new AlertDedup({ ...opts.suppression, ids: new UidGen('A', seed, 0x10000 + (opts.uidStream ?? 0)) });
     this.updateEvery = opts.updateEvery ?? 60;
     this.externalClock = opts.externalClock ?? false;
-    this.fold = new GenericFold(opts.fold ?? {});
-    this.fold.setSpecificEnabled(this.list.some((d) => !this.fold.isGeneric(d.name)));
     this.incidents = opts.onIncident ? new Incidents({ updateEvery: this.updateEvery, ...opts.incidents }) : null;
     const onIncident = opts.onIncident;
     this.writeIncident = (r: Alert) => { this.stats.incidentRecords++; onIncident?.(r); };
@@ -224,7 +223,7 @@ export class Pipeline implements PacketSink {
     this.list = [...list];
     this.routes = routesFor(this.list);
     // with no specific detector enabled nothing can claim a generic alert: holding it would only delay it
-    this.fold?.setSpecificEnabled(this.list.some((d) => !this.fold.isGeneric(d.name)));
+    this.fold.setSpecificEnabled(this.list.some((d) => !this.fold.isGeneric(d.name)));
   }
 
   /** Packet time moved on (or, live, the capture clock did): expire flows, close windows. */
